@@ -1,0 +1,15 @@
+"""JSON API blueprints, one per audience."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    from server.api import organizers, public, teams
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(teams.bp)
+    app.register_blueprint(organizers.bp)

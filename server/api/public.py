@@ -1,0 +1,46 @@
+"""Anyone: competitions, leaderboards, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from server.auth import current_caller
+from server.errors import BadRequest
+from server.runtime import current_runtime
+from server.services.competitions import competition_to_dict, get_competition, list_competitions
+from server.services.health import health
+from server.services.leaderboard import leaderboard_view
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/api/v1/competitions")
+def competitions() -> object:
+    rt = current_runtime()
+    with rt.session() as session:
+        now = rt.now()
+        return jsonify({"competitions": [competition_to_dict(c, now) for c in list_competitions(session)]})
+
+
+@bp.get("/api/v1/competitions/<slug>")
+def competition(slug: str) -> object:
+    rt = current_runtime()
+    with rt.session() as session:
+        return jsonify(competition_to_dict(get_competition(session, slug), rt.now()))
+
+
+@bp.get("/api/v1/competitions/<slug>/leaderboard")
+def leaderboard(slug: str) -> object:
+    split = request.args.get("split", "public")
+    if split not in ("public", "private"):
+        raise BadRequest(f"split must be public or private, found {split!r}")
+    rt = current_runtime()
+    caller = current_caller()
+    with rt.session() as session:
+        return jsonify(leaderboard_view(session, get_competition(session, slug), caller, split))
+
+
+@bp.get("/healthz")
+def healthz() -> object:
+    body = health(current_runtime())
+    return jsonify(body), 200 if body["ok"] else 503

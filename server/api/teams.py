@@ -1,0 +1,108 @@
+"""Teams (and, read-only, organizers and judges): submissions and final selection."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, send_file
+
+from server.auth import current_caller, require
+from server.errors import BadRequest
+from server.runtime import current_runtime
+from server.services.competitions import get_competition
+from server.services.selection import get_selection, set_selection
+from server.services.submissions import (
+    accept_submission, final_flags, get_submission, list_submissions, submission_to_dict, team_names,
+)
+from server.timeutil import isoformat_utc
+
+bp = Blueprint("teams", __name__)
+
+RAW_TYPES = {"text/csv", "application/gzip", "application/x-gzip", "application/octet-stream", "text/plain"}
+
+
+@bp.post("/api/v1/competitions/<slug>/submissions")
+@require("team")
+def upload(slug: str) -> object:
+    caller = current_caller()
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        upload_file = request.files.get("file")
+        if upload_file is None:
+            raise BadRequest(f"expected a multipart field 'file'; found fields: {', '.join(request.files) or 'none'}")
+        stream, filename, note, length = upload_file.stream, upload_file.filename, request.form.get("note"), None
+    elif mimetype in RAW_TYPES:
+        stream, filename, note, length = request.stream, request.args.get("filename"), request.args.get("note"), request.content_length
+    else:
+        raise BadRequest("expected multipart/form-data with a 'file' field, or the CSV as the body with "
+                         f"Content-Type text/csv or application/gzip; found {mimetype or 'no Content-Type'}")
+    rt = current_runtime()
+    accepted = accept_submission(rt, caller, slug, stream, filename=filename, note=note, content_length=length)
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+        body = submission_to_dict(accepted.submission, comp, caller, team_name=caller.name, final=None)
+    body["remaining_today"] = accepted.remaining_today
+    body["resets_at"] = isoformat_utc(accepted.resets_at)
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/submissions/{accepted.submission.id}"
+    return response
+
+
+@bp.get("/api/v1/competitions/<slug>/submissions")
+@require("team", "organizer", "judge")
+def submissions(slug: str) -> object:
+    caller = current_caller()
+    rt = current_runtime()
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+        subs = list_submissions(session, comp, caller)
+        flags = final_flags(session, comp, caller.team_id if caller.is_team else None)
+        names = team_names(session)
+        return jsonify({"competition": slug, "submissions": [
+            submission_to_dict(s, comp, caller, team_name=names[s.team_id], final=flags.get(s.id)) for s in subs]})
+
+
+@bp.get("/api/v1/submissions/<submission_id>")
+@require("team", "organizer", "judge")
+def submission(submission_id: str) -> object:
+    caller = current_caller()
+    rt = current_runtime()
+    with rt.session() as session:
+        sub, comp = get_submission(session, submission_id, caller)
+        flags = final_flags(session, comp, sub.team_id)
+        return jsonify(submission_to_dict(sub, comp, caller, team_name=team_names(session)[sub.team_id],
+                                          final=flags.get(sub.id)))
+
+
+@bp.get("/api/v1/submissions/<submission_id>/file")
+@require("team", "organizer", "judge")
+def submission_file(submission_id: str) -> Response:
+    caller = current_caller()
+    rt = current_runtime()
+    with rt.session() as session:
+        sub, _ = get_submission(session, submission_id, caller)
+    with rt.storage.submission_path(sub.sha256).open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    name = f"{sub.id}.csv.gz" if gz else f"{sub.id}.csv"
+    response = send_file(rt.storage.submission_path(sub.sha256), as_attachment=True, download_name=name,
+                         mimetype="application/gzip" if gz else "text/csv")
+    response.headers["X-Content-SHA256"] = sub.sha256
+    return response
+
+
+@bp.get("/api/v1/competitions/<slug>/selection")
+@require("team")
+def selection(slug: str) -> object:
+    caller = current_caller()
+    rt = current_runtime()
+    with rt.session() as session:
+        return jsonify(get_selection(session, get_competition(session, slug), caller.team_id))
+
+
+@bp.put("/api/v1/competitions/<slug>/selection")
+@require("team")
+def put_selection(slug: str) -> object:
+    caller = current_caller()
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or "submission_ids" not in data:
+        raise BadRequest('expected a JSON body {"submission_ids": ["<id>", ...]}')
+    return jsonify(set_selection(current_runtime(), slug, caller.team_id, data["submission_ids"]))

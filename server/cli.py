@@ -1,0 +1,132 @@
+"""The `hackathon` command group (a Flask CLI group): instance, competitions, teams, queue."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server.errors import AppError, ConfigError
+from server.runtime import Runtime
+
+__all__ = ["cli", "main", "emit", "runtime"]
+
+CLI_ACTOR = "cli"
+
+
+def _create_app() -> Any:
+    from server import create_app
+
+    return create_app()
+
+
+class HackathonGroup(FlaskGroup):
+    """FlaskGroup whose commands turn our errors into a clear message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (AppError, ConfigError) as exc:
+            message = exc.message if isinstance(exc, AppError) else str(exc)
+            if ctx.params.get("as_json") or "--json" in sys.argv:
+                click.echo(json.dumps({"error": getattr(exc, "code", "config"), "message": message}, ensure_ascii=False))
+            else:
+                click.echo(f"Error: {message}", err=True)
+            ctx.exit(2)
+
+
+cli = HackathonGroup(
+    name="hackathon", create_app=_create_app, add_default_commands=False, load_dotenv=False,
+    help="LG AI Hackathon competition server. State lives under HACKATHON_HOME (default ./instance).",
+)
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["hackathon"]
+
+
+def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    """Print one JSON object (--json) or a line for people."""
+    click.echo(json.dumps(data, ensure_ascii=False, allow_nan=False) if as_json else text)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+
+
+def init_database(rt: Runtime) -> None:
+    from server.migrate import upgrade
+
+    rt.storage.ensure_folders()
+    upgrade(rt.engine)
+
+
+@cli.command("init")
+@json_option
+@with_appcontext
+def init_command(as_json: bool) -> None:
+    """Create or migrate the database."""
+    rt = runtime()
+    init_database(rt)
+    emit(as_json, {"home": str(rt.home), "database": rt.engine.url.render_as_string(hide_password=True)},
+         f"database ready at {rt.engine.url.render_as_string(hide_password=True)} (instance {rt.home})")
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+@click.option("--workers", default=None, type=int, help="Embedded scoring workers (no REDIS_URL only).")
+@with_appcontext
+def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the web server; with no REDIS_URL, also an embedded queue and workers."""
+    from server.serve import serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    init_database(runtime())
+    serve(app, host=host or app.config["HOST"], port=port or app.config["PORT"], workers=workers)
+
+
+@cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker for the scoring queue."""
+    from server.serve import run_worker
+
+    run_worker(runtime(), burst=burst)
+
+
+@cli.command("reconcile")
+@json_option
+@with_appcontext
+def reconcile_command(as_json: bool) -> None:
+    """Re-queue submissions whose scoring job was lost."""
+    from server.queue import reconcile
+
+    report = reconcile(runtime())
+    emit(as_json, report.to_dict(),
+         f"checked {report.checked} pending submissions; requeued {len(report.requeued)}; failed {len(report.failed)}")
+
+
+def _register_optional() -> None:
+    """Commands from the pure packages (scoring, datasets) and the other CLI modules."""
+    from scoring.cli import score_command
+
+    cli.add_command(score_command, "score")
+    try:
+        from datasets.cli import baseline_command, datasets_group
+    except ImportError:  # pragma: no cover - datasets is part of this distribution
+        return
+    cli.add_command(datasets_group, "datasets")
+    cli.add_command(baseline_command, "baseline")
+
+
+def main() -> None:
+    from server import cli_admin, cli_client, cli_demo  # noqa: F401  (register their commands)
+
+    _register_optional()
+    cli.main(prog_name="hackathon")

@@ -1,0 +1,113 @@
+"""Organizer commands: competitions, teams, tokens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from server.cli import CLI_ACTOR, cli, emit, json_option, runtime
+from server.services.competitions import CompetitionSettings, competition_to_dict, create_competition, update_competition
+from server.services.teams import create_team, create_token, team_to_dict
+
+
+def _settings_options(f):  # type: ignore[no-untyped-def]
+    options = [
+        click.option("--start", help="Opening time, ISO 8601 (no offset: the competition's timezone)."),
+        click.option("--end", help="Closing time, ISO 8601 (submissions accepted while start <= t < end)."),
+        click.option("--timezone", help="IANA zone for display and daily limits (default Asia/Seoul)."),
+        click.option("--daily-limit", type=int, help="Counted submissions per team per local day."),
+        click.option("--total-limit", type=int, help="Counted submissions per team overall (0: none)."),
+        click.option("--max-final", type=int, help="Final picks per team."),
+        click.option("--precision", type=int, help="Decimals shown and ranked."),
+        click.option("--max-upload-mb", type=float, help="Largest accepted upload, in MB."),
+        click.option("--title-ko", help="Korean title (default: the task's)."),
+        click.option("--title-en", help="English title (default: the task's)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _settings(kwargs: dict[str, object], public_fraction: float | None = None) -> CompetitionSettings:
+    return CompetitionSettings(
+        start=kwargs["start"], end=kwargs["end"], timezone=kwargs["timezone"],  # type: ignore[arg-type]
+        daily_limit=kwargs["daily_limit"], total_limit=kwargs["total_limit"],  # type: ignore[arg-type]
+        max_final=kwargs["max_final"], precision=kwargs["precision"],  # type: ignore[arg-type]
+        max_upload_mb=kwargs["max_upload_mb"], public_fraction=public_fraction,  # type: ignore[arg-type]
+        title_ko=kwargs["title_ko"], title_en=kwargs["title_en"],  # type: ignore[arg-type]
+    )
+
+
+@cli.group("competition")
+def competition_group() -> None:
+    """Create and change competitions."""
+
+
+@competition_group.command("create")
+@click.option("--task", "task_dir", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Task folder with task.toml (e.g. datasets/antenna).")
+@click.option("--labels", "labels_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Hidden labels CSV (id, targets, optional Usage).")
+@click.option("--slug", help="URL name (default: the task's slug).")
+@click.option("--public-fraction", type=float, help="Share of rows on the public board when labels have no Usage.")
+@click.option("--split-seed", help="Seed of the public/private hash split (default: random, recorded).")
+@_settings_options
+@json_option
+@with_appcontext
+def competition_create(task_dir: Path, labels_file: Path, slug: str | None, public_fraction: float | None,
+                       split_seed: str | None, as_json: bool, **kwargs: object) -> None:
+    """Create a competition from a task folder and hidden labels; prints the slug."""
+    rt = runtime()
+    comp = create_competition(rt, actor=CLI_ACTOR, task_dir=task_dir, labels_file=labels_file, slug=slug,
+                              settings=_settings(kwargs, public_fraction), split_seed=split_seed)
+    emit(as_json, competition_to_dict(comp, rt.now()), comp.slug)
+
+
+@competition_group.command("update")
+@click.argument("slug")
+@_settings_options
+@json_option
+@with_appcontext
+def competition_update(slug: str, as_json: bool, **kwargs: object) -> None:
+    """Change a competition's schedule and limits."""
+    rt = runtime()
+    comp = update_competition(rt, slug, _settings(kwargs), actor=CLI_ACTOR)
+    data = competition_to_dict(comp, rt.now())
+    emit(as_json, data, f"{slug}: {data['start_at_local']} → {data['end_at_local']}, daily limit {comp.daily_limit}")
+
+
+@cli.group("team")
+def team_group() -> None:
+    """Register teams."""
+
+
+@team_group.command("create")
+@click.argument("name")
+@click.option("--member", "members", multiple=True, help="A member's name (repeat, up to 5).")
+@click.option("--not-eligible", is_flag=True, help="The team takes part but cannot receive an award.")
+@json_option
+@with_appcontext
+def team_create(name: str, members: tuple[str, ...], not_eligible: bool, as_json: bool) -> None:
+    """Register a team; prints its token once."""
+    new = create_team(runtime(), name, actor=CLI_ACTOR, members=list(members), eligible=not not_eligible)
+    data = team_to_dict(new.team)
+    data["token"] = new.token
+    emit(as_json, data, new.token)
+
+
+@cli.group("token")
+def token_group() -> None:
+    """Issue organizer and judge tokens."""
+
+
+@token_group.command("create")
+@click.option("--role", required=True, type=click.Choice(["organizer", "judge"]))
+@click.option("--name", required=True, help="Who holds it (shown in the action log).")
+@json_option
+@with_appcontext
+def token_create(role: str, name: str, as_json: bool) -> None:
+    """Issue a token; prints it once (only its SHA-256 is stored)."""
+    token = create_token(runtime(), role, name, actor=CLI_ACTOR)
+    emit(as_json, {"role": role, "name": name, "token": token}, token)

@@ -1,0 +1,59 @@
+"""`hackathon submit`: the team's client."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from server.cli import cli
+from server.client import ApiClient, ApiError
+
+FINAL_STATUSES = ("scored", "rejected", "failed")
+
+
+@cli.command("submit")
+@click.option("--server", required=True, help="Base URL, e.g. http://127.0.0.1:8000")
+@click.option("--token", required=True, envvar="HACKATHON_TOKEN", help="Your team token (or HACKATHON_TOKEN).")
+@click.option("--competition", required=True, help="Competition slug.")
+@click.option("--note", help="A note kept with the submission.")
+@click.option("--wait", is_flag=True, help="Show progress until scored, then the public score.")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait with --wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the submission).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def submit_command(server: str, token: str, competition: str, note: str | None, wait: bool, timeout: float,
+                   as_json: bool, file: Path) -> None:
+    """Upload a prediction CSV (optionally gzip) for scoring."""
+    client = ApiClient(server, token)
+    try:
+        sub = client.upload(competition, file, note)
+        if not as_json:
+            click.echo(f"submission {sub['id']} {sub['status']} ({sub['bytes']:,} bytes, "
+                       f"{sub.get('remaining_today', '?')} left today)")
+        started = time.monotonic()
+        while wait and sub["status"] not in FINAL_STATUSES:
+            if time.monotonic() - started > timeout:
+                raise click.ClickException(f"still {sub['status']} after {timeout:.0f} s; check later with the API")
+            time.sleep(0.2)
+            sub = client.get(f"/api/v1/submissions/{sub['id']}")
+            if not as_json:
+                click.echo(f"\r{sub['status']}… {time.monotonic() - started:.1f} s", nl=False, err=True)
+    except ApiError as exc:
+        if as_json:
+            click.echo(json.dumps({"status_code": exc.status, **exc.body}, ensure_ascii=False))
+        else:
+            click.echo(f"Error ({exc.status}): {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(sub, ensure_ascii=False))
+    elif wait:
+        click.echo("", err=True)
+        if sub["status"] == "scored":
+            click.echo(f"scored: public score {sub['public_score']}")
+        else:
+            click.echo(f"{sub['status']}: {sub['message']}")
+    if wait and sub["status"] != "scored":
+        sys.exit(1)

@@ -1,0 +1,118 @@
+"""Configuration: documented defaults, then the environment, then the caller's overrides.
+
+Only this module reads the environment. Every key can be set as ``HACKATHON_<KEY>`` (values are
+parsed as JSON when they look like JSON, as Flask's ``from_prefixed_env`` does); ``DATABASE_URL``
+and ``REDIS_URL`` are also read without the prefix, as deployments usually name them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from server.errors import ConfigError
+
+__all__ = ["DEFAULTS", "load_config", "instance_home"]
+
+DEFAULTS: dict[str, Any] = {
+    # Folder holding every piece of an instance's state (database, stored files, hidden labels,
+    # the embedded queue's data). Default: ./instance in the current directory.
+    "HOME": None,
+    # SQLAlchemy URL. Default: SQLite file <HOME>/hackathon.db. PostgreSQL: postgresql+psycopg://...
+    "DATABASE_URL": None,
+    # Redis-protocol server for the queue. Default: an embedded Valkey server under <HOME>/valkey
+    # started by `hackathon serve`/`demo` (and by `worker` when it finds none running).
+    "REDIS_URL": None,
+    # RQ queue that carries submission ids to the scoring workers.
+    "QUEUE_NAME": "scoring",
+    # Seconds a scoring job may run before RQ kills it (a 1M-row file scores in a few seconds).
+    "JOB_TIMEOUT": 600,
+    # Seconds RQ keeps a finished job's result / a failed job's record (the database keeps ours).
+    "RESULT_TTL": 3600,
+    "FAILURE_TTL": 7 * 24 * 3600,
+    # Scoring attempts per submission before it is shown as `failed` (our fault, not the team's).
+    "MAX_ATTEMPTS": 3,
+    # Seconds a RQ worker's registration lives without a heartbeat; a dead worker's jobs are
+    # re-queued by the reconciler after at most this long (sooner when the worker ran on this host).
+    "WORKER_TTL": 60,
+    # Seconds between two reconciler passes run by each worker.
+    "RECONCILE_INTERVAL": 30,
+    # A queued submission younger than this is never re-queued (its job may be on the way).
+    "RECONCILE_GRACE": 10,
+    # Worker processes `hackathon serve` starts beside the web server when it runs the embedded queue.
+    "EMBEDDED_WORKERS": 2,
+    # Competition defaults (a task's task.toml [defaults] and the organizer's flags override them).
+    "TIMEZONE": "Asia/Seoul",
+    "MAX_UPLOAD_MB": 100,
+    # Web server (serve/demo).
+    "HOST": "127.0.0.1",
+    "PORT": 8000,
+    "WEB_THREADS": 8,
+    "TESTING": False,
+}
+
+_INT_KEYS = {
+    "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
+    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_THREADS",
+}
+
+
+def instance_home(value: str | os.PathLike[str] | None = None) -> Path:
+    """Return the instance folder: the given value, else HACKATHON_HOME, else ./instance."""
+    raw = value or os.environ.get("HACKATHON_HOME") or "instance"
+    return Path(raw).expanduser().resolve()
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, environment and overrides, and check every value.
+
+    Raises:
+        ConfigError: naming the key, where it came from and what was expected.
+    """
+    config = dict(DEFAULTS)
+    sources = {key: "default" for key in config}
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(key):
+            config[key], sources[key] = os.environ[key], f"environment {key}"
+    for name, value in os.environ.items():
+        if name.startswith("HACKATHON_") and name[len("HACKATHON_"):] in DEFAULTS:
+            key = name[len("HACKATHON_"):]
+            config[key], sources[key] = value, f"environment {name}"
+    for key, value in (overrides or {}).items():
+        config[key], sources[key] = value, "application config"
+
+    config["HOME"] = instance_home(config["HOME"])
+    for key in _INT_KEYS:
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{key} from {sources[key]} must be a whole number, found {config[key]!r}"
+            ) from None
+        if config[key] < 0:
+            raise ConfigError(f"{key} from {sources[key]} must be >= 0, found {config[key]}")
+    if config["MAX_ATTEMPTS"] < 1:
+        raise ConfigError(f"MAX_ATTEMPTS from {sources['MAX_ATTEMPTS']} must be >= 1")
+    try:
+        ZoneInfo(str(config["TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TIMEZONE from {sources['TIMEZONE']} must be an IANA zone such as Asia/Seoul, "
+            f"found {config['TIMEZONE']!r}"
+        ) from None
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{config['HOME'] / 'hackathon.db'}"
+    url = str(config["DATABASE_URL"])
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        # Deployments hand out libpq URLs; SQLAlchemy needs the driver named.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(
+            f"DATABASE_URL from {sources['DATABASE_URL']} must be a sqlite:// or postgresql:// URL, "
+            f"found {url.split('://', 1)[0]}://..."
+        )
+    config["DATABASE_URL"] = url
+    config["TESTING"] = str(config["TESTING"]).lower() in {"1", "true", "yes"}
+    return config

@@ -1,0 +1,91 @@
+"""Process orchestration: the web server under gunicorn, the embedded queue, worker processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+
+from server.runtime import Runtime
+
+__all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes"]
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
+    """Run a scoring worker in this process until stopped (or, with burst, until the queue is empty)."""
+    from server.queue import ScoringWorker, bind_runtime
+
+    bind_runtime(rt)
+    worker = ScoringWorker([rt.queue], connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
+                           maintenance_interval=rt.config["RECONCILE_INTERVAL"],
+                           default_result_ttl=rt.config["RESULT_TTL"])
+    worker.runtime = rt
+    return worker.work(burst=burst, logging_level="WARNING" if burst else "INFO")
+
+
+def start_worker_processes(rt: Runtime, redis_url: str, count: int) -> list[subprocess.Popen[bytes]]:
+    env = dict(os.environ, HACKATHON_HOME=str(rt.home), REDIS_URL=redis_url,
+               DATABASE_URL=rt.config["DATABASE_URL"])
+    return [subprocess.Popen([sys.executable, "-m", "server", "worker"], env=env) for _ in range(count)]
+
+
+@contextmanager
+def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
+    """Start what REDIS_URL would otherwise provide: a Valkey server and worker processes."""
+    from server.embedded import start_embedded_queue
+
+    server: Any = None
+    url = rt.config.get("REDIS_URL")
+    if not url:
+        server, url = start_embedded_queue(rt.home)
+        rt.config["REDIS_URL"] = url
+    count = rt.config["EMBEDDED_WORKERS"] if workers is None else workers
+    procs = start_worker_processes(rt, url, count) if server is not None or workers else []
+    try:
+        yield url
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if server is not None:
+            server.stop()
+
+
+def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready: Any = None) -> None:
+    """Serve the app with gunicorn (threads in one process), beside the embedded stack if needed."""
+    from gunicorn.app.base import BaseApplication
+
+    rt: Runtime = app.extensions["hackathon"]
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", rt.config["WEB_THREADS"])
+            self.cfg.set("timeout", 300)  # large uploads on slow links
+            self.cfg.set("accesslog", None)
+            if ready is not None:
+                self.cfg.set("when_ready", lambda _server: ready())
+            # The engine's pool must not cross the fork into the gunicorn worker.
+            self.cfg.set("post_fork", lambda _server, _worker: rt.engine.dispose(close=False))
+
+        def load(self) -> Flask:
+            return app
+
+    with embedded_stack(rt, workers) as url:
+        log.info("queue at %s", url)
+        _Gunicorn().run()

@@ -1,0 +1,59 @@
+"""Final selection: up to `max_final` of a team's own scored submissions, until `end_at`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.errors import BadRequest, Conflict
+from server.models import Competition, FinalSelection, Submission
+from server.runtime import Runtime
+from server.services.competitions import get_competition
+from server.services.leaderboard import final_picks
+from server.timeutil import isoformat_local
+
+__all__ = ["get_selection", "set_selection"]
+
+
+def get_selection(session: Session, comp: Competition, team_id: int) -> dict[str, Any]:
+    pick = final_picks(session, comp, team_id).get(team_id)
+    return {
+        "competition": comp.slug, "max_final": comp.max_final,
+        "mode": pick.mode if pick else "auto",
+        "submission_ids": [s.id for s in pick.submissions] if pick else [],
+        "editable_until": isoformat_local(comp.end_at, comp.timezone),
+    }
+
+
+def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> dict[str, Any]:
+    """Replace the team's chosen finals; an empty list returns the team to the automatic rule."""
+    if not isinstance(submission_ids, list) or not all(isinstance(i, str) for i in submission_ids):
+        raise BadRequest('expected {"submission_ids": ["<id>", ...]} with a list of submission ids')
+    ids = list(dict.fromkeys(submission_ids))
+    now = rt.now()
+    with rt.write(lock_key=(0, team_id)) as session:
+        comp = get_competition(session, slug)
+        if comp.frozen_at is not None:
+            raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change")
+        if now >= comp.end_at:
+            raise Conflict(f"final selections closed at {isoformat_local(comp.end_at, comp.timezone)}")
+        if len(ids) > comp.max_final:
+            raise BadRequest(f"at most {comp.max_final} final submissions, found {len(ids)}")
+        found = {s.id: s for s in session.execute(
+            sa.select(Submission).where(Submission.id.in_(ids), Submission.competition_id == comp.id,
+                                        Submission.team_id == team_id)).scalars()} if ids else {}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise BadRequest(f"not submissions of your team in '{slug}': {', '.join(m[:64] for m in missing)}")
+        unscored = [i for i in ids if found[i].status != "scored"]
+        if unscored:
+            raise BadRequest("only scored submissions can be final; not scored: "
+                             + ", ".join(f"{i} ({found[i].status})" for i in unscored))
+        session.execute(sa.delete(FinalSelection).where(FinalSelection.competition_id == comp.id,
+                                                        FinalSelection.team_id == team_id))
+        for i in ids:
+            session.add(FinalSelection(competition_id=comp.id, team_id=team_id, submission_id=i, created_at=now))
+        session.flush()
+        return get_selection(session, comp, team_id)

@@ -1,0 +1,181 @@
+"""Uploads: schedule, daily limit (checked and inserted in one atomic step), views of a submission."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from server.auth import Caller
+from server.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
+from server.models import COUNTED_STATUSES, Competition, Submission, Team
+from server.runtime import Runtime
+from server.services.competitions import competition_state, get_competition
+from server.services.leaderboard import FinalPicks, final_picks, refresh_standing, shown
+from server.services.visibility import can_see_private
+from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
+
+__all__ = [
+    "Accepted", "accept_submission", "get_submission", "list_submissions", "submission_to_dict",
+    "quota_today", "REJECTED_PER_LIMIT",
+]
+
+log = logging.getLogger(__name__)
+
+# At most daily_limit × 3 invalid files a day are taken (spam guard); they do not count otherwise.
+REJECTED_PER_LIMIT = 3
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission: Submission
+    remaining_today: int
+    resets_at: datetime
+
+
+@dataclass(frozen=True)
+class Quota:
+    counted: int
+    uncounted: int
+    resets_at: datetime
+    total: int
+
+
+def quota_today(session: Session, comp: Competition, team_id: int, now: datetime) -> Quota:
+    """Count the team's submissions of the local calendar day holding `now`."""
+    start, end = local_day_bounds(now, comp.timezone)
+    rows = session.execute(
+        sa.select(Submission.status, sa.func.count())
+        .where(Submission.competition_id == comp.id, Submission.team_id == team_id,
+               Submission.received_at >= start, Submission.received_at < end)
+        .group_by(Submission.status)
+    ).all()
+    counted = sum(n for status, n in rows if status in COUNTED_STATUSES)
+    uncounted = sum(n for status, n in rows if status not in COUNTED_STATUSES)
+    total = 0
+    if comp.total_limit:
+        total = session.execute(
+            sa.select(sa.func.count()).where(Submission.competition_id == comp.id, Submission.team_id == team_id,
+                                             Submission.status.in_(COUNTED_STATUSES))
+        ).scalar_one()
+    return Quota(counted, uncounted, end, total)
+
+
+def _check_open(comp: Competition, received_at: datetime) -> None:
+    state = competition_state(comp, received_at)
+    if state == "upcoming":
+        raise Conflict(f"competition '{comp.slug}' opens at {isoformat_local(comp.start_at, comp.timezone)}",
+                       code="not_open", opens_at=comp.start_at)
+    if state != "open":
+        what = "is frozen" if state in ("frozen", "published") else \
+            f"closed at {isoformat_local(comp.end_at, comp.timezone)}"
+        raise Conflict(f"competition '{comp.slug}' {what}; submissions are no longer accepted", code="closed")
+
+
+def _check_quota(comp: Competition, quota: Quota) -> None:
+    resets = isoformat_local(quota.resets_at, comp.timezone)
+    if comp.total_limit and quota.total >= comp.total_limit:
+        raise RateLimited(f"your team has used all {comp.total_limit} submissions of this competition",
+                          code="total_limit", resets_at=None)
+    if quota.counted >= comp.daily_limit:
+        raise RateLimited(f"daily limit reached: {quota.counted} of {comp.daily_limit} submissions today; "
+                          f"the count resets at {resets}", resets_at=quota.resets_at)
+    if quota.uncounted >= comp.daily_limit * REJECTED_PER_LIMIT:
+        raise RateLimited(f"too many invalid files today ({quota.uncounted}); check your file against "
+                          f"sample_submission.csv with `hackathon score`; the count resets at {resets}",
+                          resets_at=quota.resets_at)
+
+
+def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: BinaryIO, *,
+                      filename: str | None, note: str | None, content_length: int | None) -> Accepted:
+    """Store an upload and queue it for scoring, if schedule and limits allow.
+
+    The receipt time is when the request arrived, so a slow upload started before the deadline
+    still counts as on time. Limits are checked cheaply before the bytes are read, and then again,
+    together with the insert, in one serialised transaction.
+    """
+    if not caller.is_team or caller.team_id is None:
+        raise Forbidden("only a team token can submit")
+    received_at = rt.now()
+    if note is not None and len(note) > MAX_NOTE:
+        note = note[:MAX_NOTE]
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+        _check_open(comp, received_at)
+        _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
+    if content_length is not None and content_length > comp.max_upload_bytes:
+        raise PayloadTooLarge(f"file is {content_length / 1e6:,.1f} MB; this competition takes at most "
+                              f"{comp.max_upload_bytes / 1e6:,.1f} MB (gzip it, or check it is the right file)")
+    stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
+    if stored.bytes == 0:
+        from server.errors import BadRequest
+
+        raise BadRequest("the file is empty; expected a CSV with a header line")
+    with rt.write(lock_key=(comp.id, caller.team_id)) as session:
+        comp = get_competition(session, slug)
+        _check_open(comp, received_at)
+        quota = quota_today(session, comp, caller.team_id, received_at)
+        _check_quota(comp, quota)
+        sub = Submission(competition_id=comp.id, team_id=caller.team_id, status="queued",
+                         received_at=received_at, sha256=stored.sha256, bytes=stored.bytes,
+                         filename=(filename or None) and filename[:255], note=note or None, attempts=0)
+        session.add(sub)
+        session.flush()
+        refresh_standing(session, comp, caller.team_id)
+    from server.queue import enqueue_scoring
+
+    enqueue_scoring(rt, sub.id)
+    return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
+
+
+def get_submission(session: Session, submission_id: str, caller: Caller) -> tuple[Submission, Competition]:
+    """Return a submission the caller may read (its team, organizers, judges)."""
+    sub = session.get(Submission, submission_id) if len(submission_id) <= 64 else None
+    # A team asking for another team's id gets 404, not 403: ids are not confirmed to exist.
+    if sub is None or (caller.is_team and sub.team_id != caller.team_id):
+        raise NotFound(f"no submission '{submission_id[:64]}'")
+    if caller.role is None:
+        raise NotFound(f"no submission '{submission_id[:64]}'")
+    return sub, session.get_one(Competition, sub.competition_id)
+
+
+def list_submissions(session: Session, comp: Competition, caller: Caller) -> list[Submission]:
+    query = sa.select(Submission).where(Submission.competition_id == comp.id)
+    if caller.is_team:
+        query = query.where(Submission.team_id == caller.team_id)
+    elif not (caller.is_organizer or caller.is_judge):
+        raise Forbidden("listing submissions needs a team, organizer or judge token")
+    return list(session.execute(query.order_by(Submission.received_at, Submission.id)).scalars())
+
+
+def final_flags(session: Session, comp: Competition, team_id: int | None = None) -> dict[str, str]:
+    """Map submission id → "chosen"/"auto" for every final pick."""
+    picks: dict[int, FinalPicks] = final_picks(session, comp, team_id)
+    return {s.id: p.mode for p in picks.values() for s in p.submissions}
+
+
+def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, team_name: str,
+                       final: str | None) -> dict[str, Any]:
+    """The submission object of the API; the private score only where the caller may see it."""
+    body: dict[str, Any] = {
+        "id": sub.id, "competition": comp.slug, "team": team_name, "status": sub.status,
+        "received_at": isoformat_utc(sub.received_at),
+        "received_at_local": isoformat_local(sub.received_at, comp.timezone),
+        "sha256": sub.sha256, "bytes": sub.bytes, "rows": sub.rows, "filename": sub.filename,
+        "note": sub.note, "public_score": shown(comp, sub.public_score),
+        "message": sub.message, "problems": json.loads(sub.problems) if sub.problems else [],
+        "final": final, "scored_at": isoformat_utc(sub.scored_at), "attempts": sub.attempts,
+    }
+    if can_see_private(caller, comp):
+        body["private_score"] = shown(comp, sub.private_score)
+    return body
+
+
+def team_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(sa.select(Team.id, Team.name)).all())

@@ -1,0 +1,114 @@
+"""Where uploaded bytes and hidden labels live: content-addressed files under the instance folder.
+
+Submissions go to ``files/<aa>/<sha256>`` (exact bytes as received); hidden labels to
+``labels/<sha256>.csv``, a folder no route serves. Files are written to a temporary name and
+renamed, so a crash never leaves a half file under a real name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from server.errors import PayloadTooLarge
+
+__all__ = ["Storage", "StoredFile", "CHUNK", "file_sha256"]
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    bytes: int
+    path: Path
+
+
+class Storage:
+    """Stored submissions and hidden labels of one instance."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.files_dir = home / "files"
+        self.labels_dir = home / "labels"
+        self.tmp_dir = home / "tmp"
+
+    def ensure_folders(self) -> None:
+        for folder in (self.files_dir, self.labels_dir, self.tmp_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.labels_dir.chmod(0o700)
+
+    def submission_path(self, sha256: str) -> Path:
+        return self.files_dir / sha256[:2] / sha256
+
+    def save_stream(self, stream: BinaryIO, max_bytes: int) -> StoredFile:
+        """Stream an upload to disk, hashing as it goes; refuse it past `max_bytes`.
+
+        Raises:
+            PayloadTooLarge: with the limit and how far the upload got.
+        """
+        self.ensure_folders()
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise PayloadTooLarge(
+                            f"file is larger than this competition's limit of {_mb(max_bytes)}; "
+                            f"received more than {_mb(size)} so far. Compress it with gzip or check "
+                            f"that it is the right file."
+                        )
+                    digest.update(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            final = self.submission_path(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                os.unlink(tmp_name)  # same bytes already stored
+            else:
+                os.replace(tmp_name, final)
+            return StoredFile(sha, size, final)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def save_labels(self, source: Path) -> tuple[str, str]:
+        """Copy a hidden labels file in; return (path relative to the instance folder, sha256)."""
+        self.ensure_folders()
+        digest = hashlib.sha256()
+        with open(source, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        sha = digest.hexdigest()
+        target = self.labels_dir / f"{sha}.csv"
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+            target.chmod(0o600)
+        return str(target.relative_to(self.home)), sha
+
+    def labels_path(self, relative: str) -> Path:
+        return self.home / relative
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:,.1f} MB"
