@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from server.errors import AppError, ConfigError
 from server.runtime import Runtime
 
-__all__ = ["cli", "main", "emit", "runtime"]
+__all__ = ["cli", "main", "emit", "runtime", "register_commands", "init_database"]
 
 CLI_ACTOR = "cli"
 
@@ -112,21 +112,21 @@ def reconcile_command(as_json: bool) -> None:
          f"checked {report.checked} pending submissions; requeued {len(report.requeued)}; failed {len(report.failed)}")
 
 
-def _register_optional() -> None:
-    """Commands from the pure packages (scoring, datasets) and the other CLI modules."""
+def register_commands() -> click.Group:
+    """Attach the commands that live in other modules (idempotent); return the group."""
+    from server import cli_admin, cli_client, cli_demo  # noqa: F401  (their decorators register them)
     from scoring.cli import score_command
 
     cli.add_command(score_command, "score")
     try:
         from datasets.cli import baseline_command, datasets_group
     except ImportError:  # pragma: no cover - datasets is part of this distribution
-        return
+        return cli
     cli.add_command(datasets_group, "datasets")
     cli.add_command(baseline_command, "baseline")
+    return cli
 
 
 def main() -> None:
-    from server import cli_admin, cli_client, cli_demo  # noqa: F401  (register their commands)
-
-    _register_optional()
+    register_commands()
     cli.main(prog_name="hackathon")

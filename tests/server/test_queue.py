@@ -1,0 +1,126 @@
+"""The queue carries ids only; the row is the truth: idempotent scoring, lost jobs, killed workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import sqlalchemy as sa
+from rq.job import Job
+
+from server.models import Submission
+from server.queue import enqueue_scoring, job_id, reconcile
+from server.services.scoring_jobs import run_scoring
+from tests.server.conftest import Env, tiny_predictions
+
+
+def _status(env: Env, sub_id: str) -> Submission:
+    with env.rt.session() as session:
+        return session.get_one(Submission, sub_id)
+
+
+def test_job_carries_only_the_submission_id(env: Env) -> None:
+    env.competition()
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    job = Job.fetch(job_id(sub_id), connection=env.rt.redis)
+    assert job.args == (sub_id,) and job.kwargs == {}
+    assert job.func_name == "server.queue.score_job"
+    assert job.timeout == env.rt.config["JOB_TIMEOUT"] and job.failure_ttl == env.rt.config["FAILURE_TTL"]
+
+
+def test_scoring_twice_leaves_one_result(env: Env) -> None:
+    env.competition()
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    assert run_scoring(env.rt, sub_id) == "scored"
+    first = _status(env, sub_id)
+    assert run_scoring(env.rt, sub_id) == "scored"  # a duplicate job finds it done
+    enqueue_scoring(env.rt, sub_id)
+    env.work()
+    again = _status(env, sub_id)
+    assert (again.status, again.public_score, again.scored_at, again.attempts) == \
+           (first.status, first.public_score, first.scored_at, 1)
+
+
+def test_reconciler_requeues_a_lost_job(env: Env) -> None:
+    env.competition()
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    env.rt.redis.flushdb()  # Redis restarted without its data: the job is gone
+    report = reconcile(env.rt)
+    assert report.requeued == [sub_id]
+    env.work()
+    assert _status(env, sub_id).status == "scored"
+    assert reconcile(env.rt).requeued == []
+
+
+def test_upload_survives_a_queue_outage(env: Env) -> None:
+    env.competition()
+    token = env.team("Alpha")
+    env.rt.config["REDIS_URL"] = "redis://127.0.0.1:1"  # nothing listens there
+    real_redis = env.rt._redis
+    env.rt._redis = None
+    response = env.upload(token, tiny_predictions(0.5))
+    assert response.status_code == 202  # the row is stored; the reconciler will queue it
+    assert env.get("/healthz").status_code == 503
+    env.rt._redis = real_redis
+    assert reconcile(env.rt).requeued == [response.json["id"]]
+    env.work()
+    assert _status(env, response.json["id"]).status == "scored"
+
+
+def test_failed_after_max_attempts(env: Env) -> None:
+    env.competition()
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    with env.rt.session() as session:
+        sha = session.get_one(Submission, sub_id).sha256
+    env.rt.storage.submission_path(sha).unlink()  # our fault: the stored file vanished
+    env.work()
+    sub = _status(env, sub_id)
+    assert sub.status == "failed" and sub.attempts == env.rt.config["MAX_ATTEMPTS"]
+    assert "internal error" in sub.message and "/" not in sub.message  # no internal path shown
+
+
+def _worker_env(env: Env) -> dict[str, str]:
+    return dict(os.environ, HACKATHON_HOME=str(env.rt.home), DATABASE_URL=env.rt.config["DATABASE_URL"],
+                REDIS_URL=env.rt.config["REDIS_URL"], HACKATHON_QUEUE_NAME=env.rt.config["QUEUE_NAME"])
+
+
+def test_long_running_worker_process_scores_uploads(env: Env) -> None:
+    env.competition()
+    token = env.team("Alpha")
+    proc = subprocess.Popen([sys.executable, "-m", "server", "worker"], env=_worker_env(env))
+    try:
+        sub_id = env.upload(token, tiny_predictions(0.5)).json["id"]
+        deadline = time.monotonic() + 60
+        while _status(env, sub_id).status != "scored" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _status(env, sub_id).status == "scored"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_killed_worker_loses_nothing(env: Env) -> None:
+    """SIGKILL a worker in the middle of a job; the reconciler re-queues it; one result remains."""
+    rows = 400_000  # large enough that parsing the labels keeps the worker busy for a while
+    labels = "id,y,Usage\n" + "".join(f"T{i:06d},{i % 97},{'Public' if i % 3 else 'Private'}\n" for i in range(rows))
+    env.competition(labels=labels, max_upload_mb=50)
+    preds = ("id,y\n" + "".join(f"T{i:06d},{i % 97 + 1}\n" for i in range(rows))).encode()
+    sub_id = env.upload(env.team("Alpha"), preds).json["id"]
+    proc = subprocess.Popen([sys.executable, "-m", "server", "worker"], env=_worker_env(env))
+    deadline = time.monotonic() + 60
+    while _status(env, sub_id).status != "scoring" and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert _status(env, sub_id).status == "scoring"  # killed mid-job
+
+    report = reconcile(env.rt)
+    assert report.requeued == [sub_id]
+    env.work()
+    sub = _status(env, sub_id)
+    assert sub.status == "scored" and sub.public_score == 1.0 and sub.attempts == 2
+    with env.rt.session() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(Submission)).scalar_one() == 1
