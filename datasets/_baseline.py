@@ -125,7 +125,14 @@ def _encode(
         columns.append(codes)
         categorical.append(len(uniques) <= _MAX_CATEGORIES)
     matrix = np.column_stack(columns) if columns else np.zeros((len(both), 0))
-    return matrix[: len(train)], matrix[len(train) :], np.array(categorical, dtype=bool)
+    categories = np.array(categorical, dtype=bool)
+    # A column with fewer than two distinct values in train carries nothing (and breaks binning).
+    observed = matrix[: len(train)]
+    keep = np.array(
+        [np.unique(observed[~np.isnan(observed[:, j]), j]).size > 1 for j in range(observed.shape[1])],
+        dtype=bool,
+    )
+    return matrix[: len(train), keep], matrix[len(train) :, keep], categories[keep]
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, x_test: np.ndarray) -> np.ndarray:

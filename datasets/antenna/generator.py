@@ -146,8 +146,8 @@ def _structure() -> _Structure:
     group = np.array([int(name[2:]) * N_FACTORS // 57 for name in _VARYING])
     loadings = rng.normal(0.0, 0.15, (n_x, N_FACTORS))
     loadings[np.arange(n_x), group] = rng.uniform(0.5, 0.85, n_x)
-    common = (loadings**2).sum(axis=1)
-    loadings /= np.sqrt(np.maximum(common, 0.95))[:, None]  # keep each variance below 1
+    # Keep the common part of each measurement's variance at most 0.9 of it.
+    loadings *= np.sqrt(np.minimum(1.0, 0.9 / (loadings**2).sum(axis=1)))[:, None]
     uniq = np.sqrt(1.0 - (loadings**2).sum(axis=1))
     skewed = np.array([name in ("X_08", "X_10", "X_11", "X_49") for name in _VARYING])
     weights = np.zeros((n_x, n_y))
