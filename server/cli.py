@@ -114,7 +114,7 @@ def reconcile_command(as_json: bool) -> None:
 
 def register_commands() -> click.Group:
     """Attach the commands that live in other modules (idempotent); return the group."""
-    from server import cli_admin, cli_client, cli_demo  # noqa: F401  (their decorators register them)
+    from server import cli_admin, cli_client, cli_demo, cli_final  # noqa: F401  (their decorators register them)
     from scoring.cli import score_command
 
     cli.add_command(score_command, "score")

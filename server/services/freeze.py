@@ -1,0 +1,177 @@
+"""Freeze (the immutable final snapshot and its SHA-256) and publish."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from scoring import SCORER_VERSION
+from server.errors import Conflict
+from server.models import PENDING_STATUSES, Competition, Snapshot, Submission, Team
+from server.runtime import Runtime
+from server.services.actionlog import append_action, canonical_json
+from server.services.boards import ROW_COLUMNS, BoardBuilder, Row, chosen_finals, team_names
+from server.services.competitions import get_competition, settings_dict
+from server.services.snapshot import get_snapshot, snapshot_content
+from server.timeutil import isoformat_local, isoformat_utc
+
+__all__ = ["freeze", "publish", "build_snapshot", "snapshot_summary", "snapshot_digest", "SNAPSHOT_FORMAT"]
+
+SNAPSHOT_FORMAT = 1
+
+
+def snapshot_digest(text: str) -> str:
+    """Return the SHA-256 of a snapshot's canonical JSON text (UTF-8)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def competition_lock(comp: Competition) -> tuple[int, int]:
+    """The advisory-lock key that serialises freeze, publish and rescore of one competition.
+
+    Uploads lock (competition id, team id) with team ids >= 1, so team 0 is free for us.
+    """
+    return (comp.id, 0)
+
+
+def _lock_uploads(session: Session, comp: Competition) -> None:
+    # PostgreSQL: an upload holds its team's advisory lock from its final check to its commit.
+    # Taking every team's lock waits out uploads already past their check; later ones then see
+    # frozen_at and are refused. (SQLite's BEGIN IMMEDIATE already serialises all writers.)
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for team_id in session.execute(sa.select(Team.id).order_by(Team.id)).scalars():
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": comp.id, "b": team_id})
+
+
+def build_snapshot(session: Session, comp: Competition, frozen_at: datetime, actor: str) -> dict[str, Any]:
+    """Assemble the final standings: settings, boards, finals and every submission's scores."""
+    names = team_names(session)
+    builder = BoardBuilder(comp, chosen_finals(session, comp), names)
+    submissions: list[dict[str, Any]] = []
+    query = (sa.select(*ROW_COLUMNS, Submission.sha256, Submission.bytes)
+             .where(Submission.competition_id == comp.id)
+             .order_by(Submission.received_at, Submission.id))
+    for r in session.execute(query.execution_options(yield_per=2000)):
+        row = Row(*r[:6])
+        builder.add(row)
+        # Full-precision floats: canonical JSON writes repr(), which reads back to the same double.
+        submissions.append({"id": row.id, "team_id": row.team_id, "team": names[row.team_id],
+                            "status": row.status, "received_at": isoformat_utc(row.received_at),
+                            "sha256": r.sha256, "bytes": r.bytes,
+                            "public_score": row.public_score, "private_score": row.private_score})
+    boards = builder.finish()
+    flags = boards.final_flags()
+    for sub in submissions:
+        sub["final"] = flags.get(sub["id"])
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "competition": {"slug": comp.slug, "task": comp.task_slug, "title_ko": comp.title_ko,
+                        "title_en": comp.title_en, "metric": comp.metric,
+                        "greater_is_better": comp.greater_is_better, "rows": comp.labels_rows,
+                        "public_rows": comp.public_rows, "settings": settings_dict(comp)},
+        "labels_sha256": comp.labels_sha256,
+        "split": {"method": comp.split_method, "seed": comp.split_seed, "public_fraction": comp.public_fraction},
+        "scorer_version": SCORER_VERSION,
+        "frozen_at": isoformat_utc(frozen_at),
+        "frozen_by": actor,
+        "public_board": boards.public,
+        "private_board": boards.private,
+        "finals": boards.finals,
+        "submissions": submissions,
+    }
+
+
+def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
+    """Store the final standings as an immutable snapshot; return its summary.
+
+    Raises:
+        Conflict: before end_at, while submissions received before end_at still wait for a
+            score, or when the competition is already frozen.
+    """
+    now = rt.now()
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+    with rt.write(lock_key=competition_lock(comp)) as session:
+        comp = get_competition(session, slug)
+        if comp.frozen_at is not None:
+            snapshot = get_snapshot(session, comp)
+            raise Conflict(f"competition '{slug}' was already frozen at "
+                           f"{isoformat_local(comp.frozen_at, comp.timezone)} (snapshot sha256 "
+                           f"{snapshot.sha256 if snapshot else '?'}); a snapshot is never replaced",
+                           code="already_frozen")
+        if now < comp.end_at:
+            raise Conflict(f"competition '{slug}' ends at {isoformat_local(comp.end_at, comp.timezone)}; "
+                           f"it can be frozen only after that (now {isoformat_local(now, comp.timezone)})",
+                           code="not_ended", end_at=isoformat_utc(comp.end_at))
+        _lock_uploads(session, comp)
+        pending = session.execute(
+            sa.select(sa.func.count()).where(Submission.competition_id == comp.id,
+                                             Submission.status.in_(PENDING_STATUSES),
+                                             Submission.received_at < comp.end_at)).scalar_one()
+        if pending:
+            raise Conflict(f"{pending} submission{'s' if pending != 1 else ''} received before the end "
+                           f"{'are' if pending != 1 else 'is'} still queued or being scored; wait for the "
+                           "workers (or run `hackathon reconcile`) and freeze again",
+                           code="scoring_pending", pending=pending)
+        content = build_snapshot(session, comp, now, actor)
+        text = canonical_json(content)
+        digest = snapshot_digest(text)
+        snapshot = Snapshot(competition_id=comp.id, created_at=now, content=text, sha256=digest)
+        session.add(snapshot)
+        comp.frozen_at = now
+        append_action(session, actor=actor, action="freeze", at=now, competition_id=comp.id,
+                      payload={"slug": slug, "snapshot_sha256": digest,
+                               "submissions": len(content["submissions"]),
+                               "public_teams": len(content["public_board"]),
+                               "private_teams": len(content["private_board"]),
+                               "labels_sha256": comp.labels_sha256, "scorer_version": SCORER_VERSION})
+        return snapshot_summary(comp, snapshot, content, include_private=True)
+
+
+def publish(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
+    """Make the frozen private board public; return the snapshot summary.
+
+    Raises:
+        Conflict: when the competition is not frozen yet, or is already published.
+    """
+    now = rt.now()
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+    with rt.write(lock_key=competition_lock(comp)) as session:
+        comp = get_competition(session, slug)
+        if comp.frozen_at is None:
+            raise Conflict(f"competition '{slug}' is not frozen; freeze it first (`hackathon freeze {slug}`)",
+                           code="not_frozen")
+        if comp.published_at is not None:
+            raise Conflict(f"competition '{slug}' was already published at "
+                           f"{isoformat_local(comp.published_at, comp.timezone)}", code="already_published")
+        snapshot = get_snapshot(session, comp)
+        if snapshot is None:  # frozen_at set by hand without a snapshot: never publish that
+            raise Conflict(f"competition '{slug}' is marked frozen but has no snapshot; run `hackathon verify {slug}`")
+        comp.published_at = now
+        append_action(session, actor=actor, action="publish", at=now, competition_id=comp.id,
+                      payload={"slug": slug, "snapshot_sha256": snapshot.sha256})
+        return snapshot_summary(comp, snapshot, snapshot_content(snapshot), include_private=True)
+
+
+def snapshot_summary(comp: Competition, snapshot: Snapshot, content: dict[str, Any], *,
+                     include_private: bool) -> dict[str, Any]:
+    """The snapshot as the API and CLI return it: hash, times, counts and the boards."""
+    body: dict[str, Any] = {
+        "competition": comp.slug, "sha256": snapshot.sha256,
+        "frozen_at": isoformat_utc(comp.frozen_at), "frozen_at_local": isoformat_local(comp.frozen_at, comp.timezone),
+        "published_at": isoformat_utc(comp.published_at),
+        "published_at_local": isoformat_local(comp.published_at, comp.timezone),
+        "scorer_version": content["scorer_version"], "labels_sha256": content["labels_sha256"],
+        "submissions": len(content["submissions"]),
+        "teams": len(content["finals"]),
+        "public_board": content["public_board"],
+    }
+    if include_private:
+        body["private_board"] = content["private_board"]
+        body["finals"] = content["finals"]
+    return body

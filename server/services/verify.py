@@ -1,0 +1,323 @@
+"""Verify a competition from its raw material: stored files, hidden labels, snapshot, action log.
+
+For every submission: re-read the stored file and check its SHA-256 and size, re-score it from
+scratch with the current scorer against freshly parsed labels (never the process cache), and
+compare status and scores with the database (exact, or within 1e-12 relative) and with the frozen
+snapshot (exact). Then recompute the snapshot's hash, rebuild both boards and the final picks
+from the database and compare them with the snapshot, and check the action log's hash chain.
+
+Memory stays bounded: submissions are read in batches and only a count, per-team board state and
+the first differences are kept (plus the snapshot's per-submission scores, which is the record
+being checked).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from scoring import SCORER_VERSION, Labels, SubmissionRejected, Task, parse_task, read_labels, score
+from server.models import PENDING_STATUSES, ActionLogEntry, Competition, Snapshot, Submission
+from server.runtime import Runtime
+from server.services.actionlog import canonical_json, check_chain
+from server.services.audit import iter_submissions
+from server.services.boards import BoardBuilder, Boards, Row, chosen_finals, team_names
+from server.services.competitions import get_competition, settings_dict
+from server.services.freeze import snapshot_digest
+from server.services.scoring_jobs import DECOMPRESSED_FACTOR
+from server.services.snapshot import get_snapshot
+from server.storage import CHUNK
+
+__all__ = ["verify", "VerifyReport", "Difference", "same_score", "RELATIVE_TOLERANCE"]
+
+# Recorded and re-computed scores agree when equal or within this relative difference (a BLAS
+# or pandas upgrade may change the last bits of a sum; a real change is far larger).
+RELATIVE_TOLERANCE = 1e-12
+MAX_DETAILS = 500
+
+_COLUMNS = (Submission.id, Submission.team_id, Submission.status, Submission.received_at,
+            Submission.public_score, Submission.private_score, Submission.sha256, Submission.bytes,
+            Submission.rows, Submission.labels_sha256)
+
+
+def same_score(recorded: float | None, computed: float | None) -> bool:
+    """True when both are missing, equal, or within RELATIVE_TOLERANCE of each other."""
+    if recorded is None or computed is None:
+        return recorded is None and computed is None
+    if recorded == computed:
+        return True
+    return abs(recorded - computed) <= RELATIVE_TOLERANCE * max(abs(recorded), abs(computed))
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing that does not match: kind, what it concerns (an id), and how it differs."""
+
+    kind: str  # file | status | score | labels | snapshot | board | log
+    subject: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+
+@dataclass
+class VerifyReport:
+    competition: str
+    scorer_version: str = SCORER_VERSION
+    labels_sha256: str | None = None
+    snapshot_sha256: str | None = None
+    submissions: int = 0
+    files: int = 0  # stored files read and hashed
+    rescored: int = 0
+    matches: int = 0  # submissions whose file, status, scores and snapshot entry all agree
+    pending: int = 0  # queued or scoring: no result to compare yet
+    not_scored: int = 0  # failed (our fault): file checked, nothing to compare
+    log_entries: int = 0
+    differences_total: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    mismatches: int = 0  # submissions with at least one difference
+    culprits: list[str] = field(default_factory=list)  # their ids (the first MAX_DETAILS)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.differences_total == 0
+
+    def add(self, kind: str, subject: str, message: str) -> None:
+        self.differences_total += 1
+        if len(self.differences) < MAX_DETAILS:
+            self.differences.append(Difference(kind, subject, message))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "competition": self.competition, "ok": self.ok, "scorer_version": self.scorer_version,
+            "labels_sha256": self.labels_sha256, "snapshot_sha256": self.snapshot_sha256,
+            "submissions": self.submissions, "files": self.files, "rescored": self.rescored,
+            "matches": self.matches, "mismatches": self.mismatches,
+            "pending": self.pending, "not_scored": self.not_scored, "log_entries": self.log_entries,
+            "differences_total": self.differences_total,
+            "differences": [d.to_dict() for d in self.differences],
+            "culprits": self.culprits, "seconds": round(self.seconds, 3),
+        }
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+@dataclass
+class _Checker:
+    """State of one verify run."""
+
+    rt: Runtime
+    comp: Competition
+    report: VerifyReport
+    task: Task | None = None
+    labels: Labels | None = None
+    expected: dict[str, tuple[str, float | None, float | None]] | None = None  # from the snapshot
+
+    last_culprit: str | None = None
+
+    def culprit(self, sub_id: str) -> None:
+        # Differences of one submission arrive together, so comparing with the last id dedups.
+        if sub_id == self.last_culprit:
+            return
+        self.last_culprit = sub_id
+        self.report.mismatches += 1
+        if len(self.report.culprits) < MAX_DETAILS:
+            self.report.culprits.append(sub_id)
+
+    def differ(self, kind: str, sub_id: str, message: str) -> None:
+        self.report.add(kind, sub_id, message)
+        self.culprit(sub_id)
+
+    def load_labels(self) -> None:
+        """Parse task and labels afresh, after checking the labels file's SHA-256."""
+        comp = self.comp
+        self.task = parse_task(comp.task_toml, f"competition {comp.slug}")
+        path = self.rt.storage.labels_path(comp.labels_file)
+        try:
+            digest, _ = _hash_file(path)
+        except FileNotFoundError:
+            self.report.add("labels", "labels", f"hidden labels file {comp.labels_file} is missing; nothing can be re-scored")
+            return
+        if digest != comp.labels_sha256:
+            self.report.add("labels", "labels", f"hidden labels file changed: its SHA-256 is {digest}, the competition "
+                                                f"recorded {comp.labels_sha256}; nothing can be re-scored")
+            return
+        # A fresh parse, not competition_labels(): the cache could hide a changed split.
+        self.labels = read_labels(path, self.task, public_fraction=comp.public_fraction, seed=comp.split_seed)
+        if self.labels.split != comp.split_method or int(self.labels.public_mask.sum()) != comp.public_rows:
+            self.report.add("labels", "labels", f"the public/private split no longer reproduces: recorded "
+                                                f"{comp.split_method} with {comp.public_rows} public rows, found "
+                                                f"{self.labels.split} with {int(self.labels.public_mask.sum())}")
+
+    def check(self, r: Any) -> None:
+        """Check one submission row: file, re-score, snapshot entry."""
+        report = self.report
+        report.submissions += 1
+        before = report.differences_total
+        path = self.rt.storage.submission_path(r.sha256)
+        file_ok = False
+        try:
+            digest, size = _hash_file(path)
+            report.files += 1
+            if digest != r.sha256:
+                self.differ("file", r.id, f"stored file was altered: its SHA-256 is {digest}, recorded {r.sha256}")
+            elif size != r.bytes:
+                self.differ("file", r.id, f"stored file has {size} bytes, recorded {r.bytes}")
+            else:
+                file_ok = True
+        except FileNotFoundError:
+            self.differ("file", r.id, f"stored file files/{r.sha256[:2]}/{r.sha256} is missing")
+        self._check_snapshot_entry(r)
+        if r.status in PENDING_STATUSES:
+            report.pending += 1
+        elif r.status not in ("scored", "rejected"):
+            report.not_scored += 1
+        elif file_ok and self.labels is not None:
+            self._rescore(r, path)
+        if report.differences_total == before and r.status in ("scored", "rejected") and file_ok:
+            report.matches += 1
+
+    def _rescore(self, r: Any, path: Path) -> None:
+        assert self.task is not None and self.labels is not None
+        self.report.rescored += 1
+        if r.labels_sha256 and r.labels_sha256 != self.comp.labels_sha256:
+            self.differ("labels", r.id, f"scored against labels {r.labels_sha256}, but the competition's labels are "
+                                        f"{self.comp.labels_sha256}; rescore it")
+        try:
+            result = score(path, self.labels, self.task, max_bytes=self.comp.max_upload_bytes * DECOMPRESSED_FACTOR)
+        except SubmissionRejected as exc:
+            if r.status != "rejected":
+                self.differ("status", r.id, f"recorded {r.status}, but re-scoring rejects it: {exc.message}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a verifier reports a crash per file and goes on
+            self.differ("status", r.id, f"re-scoring raised {type(exc).__name__}: {exc}")
+            return
+        if r.status != "scored":
+            self.differ("status", r.id, f"recorded {r.status}, but re-scoring accepts it "
+                                        f"(public {result.public_score!r})")
+            return
+        for split, recorded, computed in (("public", r.public_score, result.public_score),
+                                          ("private", r.private_score, result.private_score)):
+            if not same_score(recorded, computed):
+                self.differ("score", r.id, f"{split} score recorded {recorded!r}, re-scored {computed!r}")
+        if r.rows is not None and r.rows != result.rows:
+            self.differ("score", r.id, f"recorded {r.rows} rows, re-scoring read {result.rows}")
+
+    def _check_snapshot_entry(self, r: Any) -> None:
+        if self.expected is None:
+            return
+        entry = self.expected.pop(r.id, None)
+        if entry is None:
+            self.differ("snapshot", r.id, "submission is in the database but not in the snapshot")
+            return
+        status, public, private = entry
+        # Exact: the snapshot holds the very doubles the database held at the freeze.
+        if (status, public, private) != (r.status, r.public_score, r.private_score):
+            self.differ("snapshot", r.id, f"database has {r.status} public {r.public_score!r} private "
+                                          f"{r.private_score!r}; the snapshot has {status} public {public!r} "
+                                          f"private {private!r}")
+
+
+def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes: list[str]) -> dict[str, Any] | None:
+    """Check the snapshot on its own; return its parsed content (None when absent or unreadable)."""
+    comp, report = checker.comp, checker.report
+    if snapshot is None:
+        if comp.frozen_at is not None:
+            report.add("snapshot", "snapshot", "the competition is marked frozen but has no snapshot")
+        return None
+    report.snapshot_sha256 = snapshot.sha256
+    if comp.frozen_at is None:
+        report.add("snapshot", "snapshot", "a snapshot exists but the competition is not marked frozen")
+    recomputed = snapshot_digest(snapshot.content)
+    if recomputed != snapshot.sha256:
+        report.add("snapshot", "snapshot", f"snapshot content does not match its SHA-256: stored {snapshot.sha256}, "
+                                           f"recomputed {recomputed}")
+    if not freeze_hashes:
+        report.add("log", "freeze", "the action log has no freeze entry for this competition")
+    elif snapshot.sha256 not in freeze_hashes:
+        report.add("snapshot", "snapshot", f"snapshot SHA-256 {snapshot.sha256} is not the one the action log's "
+                                           f"freeze entry recorded ({', '.join(freeze_hashes)})")
+    try:
+        content: dict[str, Any] = json.loads(snapshot.content)
+    except ValueError as exc:
+        report.add("snapshot", "snapshot", f"snapshot content is not JSON: {exc}")
+        return None
+    if canonical_json(content) != snapshot.content:
+        report.add("snapshot", "snapshot", "snapshot content is not in canonical form")
+    if content.get("labels_sha256") != comp.labels_sha256:
+        report.add("labels", "snapshot", f"snapshot labels SHA-256 {content.get('labels_sha256')} differs from the "
+                                         f"competition's {comp.labels_sha256}")
+    settings = content.get("competition", {}).get("settings")
+    if settings != settings_dict(comp):
+        changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
+        report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
+    checker.expected = {s["id"]: (s["status"], s["public_score"], s["private_score"])
+                        for s in content.get("submissions", [])}
+    return content
+
+
+def _describe(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "nothing"
+    return (f"team {entry.get('team')!r} submission {entry.get('submission_id')} score {entry.get('score')!r}"
+            if "submission_id" in entry else f"team {entry.get('team')!r} {entry.get('mode')} {entry.get('submission_ids')}")
+
+
+def _compare_boards(report: VerifyReport, content: dict[str, Any], boards: Boards) -> None:
+    for name, recorded, rebuilt in (("public board", content.get("public_board", []), boards.public),
+                                    ("private board", content.get("private_board", []), boards.private),
+                                    ("finals", content.get("finals", []), boards.finals)):
+        for i in range(max(len(recorded), len(rebuilt))):
+            a = recorded[i] if i < len(recorded) else None
+            b = rebuilt[i] if i < len(rebuilt) else None
+            if a != b:
+                where = f"{name} rank {i + 1}" if name != "finals" else f"finals of team {(a or b or {}).get('team')!r}"
+                fields = sorted(k for k in set(a or {}) | set(b or {}) if (a or {}).get(k) != (b or {}).get(k))
+                report.add("board", where, f"snapshot has {_describe(a)}; the database gives {_describe(b)} "
+                                           f"(differs in {', '.join(fields)})")
+
+
+def verify(rt: Runtime, slug: str) -> VerifyReport:
+    """Check every stored file, score, the snapshot and the action log of one competition."""
+    started = time.perf_counter()
+    with rt.session() as session:
+        comp = get_competition(session, slug)
+        snapshot = get_snapshot(session, comp)
+        chosen, names = chosen_finals(session, comp), team_names(session)
+        log_entries, chain_problems = check_chain(session)
+        freeze_payloads = session.execute(
+            sa.select(ActionLogEntry.payload).where(ActionLogEntry.competition_id == comp.id,
+                                                    ActionLogEntry.action == "freeze")).scalars().all()
+    report = VerifyReport(competition=slug, labels_sha256=comp.labels_sha256, log_entries=log_entries)
+    for problem in chain_problems:
+        report.add("log", f"log entry {problem.entry_id}", problem.message)
+    checker = _Checker(rt, comp, report)
+    freeze_hashes = [str(json.loads(p).get("snapshot_sha256")) for p in freeze_payloads]
+    content = _check_snapshot(checker, snapshot, freeze_hashes)
+    checker.load_labels()
+    builder = BoardBuilder(comp, chosen, names)
+    for r in iter_submissions(rt, comp.id, _COLUMNS):
+        builder.add(Row(r.id, r.team_id, r.status, r.received_at, r.public_score, r.private_score))
+        checker.check(r)
+    for sub_id in sorted(checker.expected or {}):
+        checker.differ("snapshot", sub_id, "submission is in the snapshot but not in the database")
+    if content is not None:
+        _compare_boards(report, content, builder.finish())
+    report.seconds = time.perf_counter() - started
+    return report
