@@ -2,8 +2,8 @@
 
 - ``number`` targets: one ridge regression for all of them (median imputation, scaling).
 - ``class`` targets with a positive label (the metric's ``pos_label``) and ``boolean`` targets:
-  a gradient-boosted classifier with balanced class weights whose decision threshold is tuned for
-  F1 on a held-out fifth of the training data, then refit on all of it.
+  a gradient-boosted classifier with balanced class weights, fit on four fifths of the training
+  rows, whose decision threshold is tuned for F1 on the other fifth.
 - other ``class`` targets: a gradient-boosted classifier with balanced class weights.
 - ``probability`` targets: a gradient-boosted classifier's probability of the positive class.
 
@@ -144,7 +144,7 @@ def _ridge(x: np.ndarray, y: np.ndarray, x_test: np.ndarray) -> np.ndarray:
 
 def _classifier(categorical: np.ndarray, *, balanced: bool) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
-        max_iter=200,
+        max_iter=150,
         learning_rate=0.08,
         categorical_features=categorical if categorical.any() else None,
         class_weight="balanced" if balanced else None,
@@ -168,5 +168,5 @@ def _binary(
     thresholds = np.unique(np.quantile(p_val, np.linspace(0.5, 0.995, 100)))
     scores = [f1_score(y_val, p_val >= t, zero_division=0.0) for t in thresholds]
     threshold = float(thresholds[int(np.argmax(scores))])
-    model = _classifier(categorical, balanced=True).fit(x, y)
+    # No refit on all rows: the threshold belongs to this model, and refitting doubles the time.
     return model.predict_proba(x_test)[:, 1] >= threshold
