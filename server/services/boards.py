@@ -136,11 +136,11 @@ class BoardBuilder:
 def chosen_finals(session: Session, comp: Competition) -> dict[str, int]:
     """Map each chosen final's submission id to its team."""
     return dict(session.execute(sa.select(FinalSelection.submission_id, FinalSelection.team_id)
-                                .where(FinalSelection.competition_id == comp.id)).tuples().all())
+                                .where(FinalSelection.competition_id == comp.id)).all())
 
 
 def team_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(sa.select(Team.id, Team.name)).tuples().all())
+    return dict(session.execute(sa.select(Team.id, Team.name)).all())
 
 
 def build_boards(session: Session, comp: Competition, rows: Iterable[Row] | None = None) -> Boards:

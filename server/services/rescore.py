@@ -58,7 +58,7 @@ def _targets(rt: Runtime, comp: Competition, ids: list[str] | None) -> list[str]
             raise BadRequest("no submissions selected: give submission ids, or choose all")
         ids = list(dict.fromkeys(ids))
         found = dict(session.execute(sa.select(Submission.id, Submission.status).where(
-            Submission.competition_id == comp.id, Submission.id.in_(ids))).tuples().all())
+            Submission.competition_id == comp.id, Submission.id.in_(ids))).all())
     missing = [i for i in ids if i not in found]
     if missing:
         raise BadRequest(f"not submissions of '{comp.slug}': {', '.join(m[:64] for m in missing[:20])}")
@@ -87,7 +87,7 @@ def _score_all(rt: Runtime, comp: Competition, task: Task, labels: Labels, ids: 
         chunk = ids[start:start + BATCH]
         with rt.session() as session:
             shas = dict(session.execute(sa.select(Submission.id, Submission.sha256)
-                                        .where(Submission.id.in_(chunk))).tuples().all())
+                                        .where(Submission.id.in_(chunk))).all())
         for sub_id in chunk:
             path = rt.storage.submission_path(shas[sub_id])
             began = time.perf_counter()
