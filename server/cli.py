@@ -28,12 +28,17 @@ def _create_app() -> Any:
 class HackathonGroup(FlaskGroup):
     """FlaskGroup whose commands turn our errors into a clear message and exit code 2."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Remember the command line as given (sys.argv is not it under a test runner).
+        ctx.meta["hackathon.args"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (AppError, ConfigError) as exc:
             message = exc.message if isinstance(exc, AppError) else str(exc)
-            if ctx.params.get("as_json") or "--json" in sys.argv:
+            if ctx.params.get("as_json") or "--json" in ctx.meta.get("hackathon.args", sys.argv):
                 click.echo(json.dumps({"error": getattr(exc, "code", "config"), "message": message}, ensure_ascii=False))
             else:
                 click.echo(f"Error: {message}", err=True)
