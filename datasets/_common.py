@@ -93,11 +93,45 @@ def public_fraction(spec: Mapping[str, Any]) -> float:
     return float(spec.get("defaults", {}).get("public_fraction", 0.3))
 
 
-def assign_usage(n: int, fraction: float, rng: np.random.Generator) -> pa.Array:
-    """Return ``Usage`` values with exactly ``round(n * fraction)`` rows ``Public``, seeded."""
+def assign_usage(
+    n: int, fraction: float, rng: np.random.Generator, strata: np.ndarray | None = None
+) -> pa.Array:
+    """Return ``Usage`` values with exactly ``round(n * fraction)`` rows ``Public``, seeded.
+
+    With ``strata`` (e.g. the class of each row) every stratum is split in the same proportion as
+    nearly as whole rows allow (largest remainders), so that a rare class is present in both
+    splits whenever it has at least two rows and the F1 of either split is defined.
+    """
     n_public = int(round(n * fraction))
+    if n_public < 1 or n_public >= n:
+        raise ValueError(
+            f"{n} rows with public fraction {fraction} leave a split empty; generate more rows"
+        )
     public = np.zeros(n, dtype=bool)
-    public[rng.permutation(n)[:n_public]] = True
+    if strata is None:
+        public[rng.permutation(n)[:n_public]] = True
+        return pa.array(np.where(public, "Public", "Private"))
+    _, codes = np.unique(np.asarray(strata), return_inverse=True)
+    sizes = np.bincount(codes)
+    quota = sizes * n_public / n
+    take = np.floor(quota).astype(int)
+    # Hand the remaining public rows to the largest remainders; ties to the smaller stratum, so
+    # that a rare class gets its share first.
+    order = np.lexsort((sizes, -(quota - take)))
+    take[order[: n_public - take.sum()]] += 1
+    # A stratum of two or more rows keeps at least one row on each side when it can.
+    for k in np.flatnonzero(sizes >= 2):
+        if take[k] == 0 or take[k] == sizes[k]:
+            donor = np.flatnonzero(take > 1 if take[k] == 0 else take < sizes - 1)
+            donor = donor[donor != k]
+            if donor.size:
+                d = donor[np.argmax(sizes[donor])]
+                step = 1 if take[k] == 0 else -1
+                take[k] += step
+                take[d] -= step
+    for k, size in enumerate(sizes):
+        rows = np.flatnonzero(codes == k)
+        public[rows[rng.permutation(size)[: take[k]]]] = True
     return pa.array(np.where(public, "Public", "Private"))
 
 

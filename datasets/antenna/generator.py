@@ -36,6 +36,7 @@ from datasets._common import (
 )
 
 TASK = "antenna"
+MIN_TEST_ROWS = 10
 DEFAULT_TEST_ROWS = 39_608
 TRAIN_ROWS = 39_607
 CHUNK = 65_536
@@ -214,7 +215,7 @@ def _x_columns(x: np.ndarray) -> dict[str, pa.Array]:
 
 def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     """Write train, test, sample submission and labels for the antenna task."""
-    n_test = check_rows(rows, DEFAULT_TEST_ROWS)
+    n_test = check_rows(rows, DEFAULT_TEST_ROWS, minimum=MIN_TEST_ROWS)
     spec = read_task_toml(__file__)
     s = _structure()
 

@@ -4,8 +4,9 @@ Each row is one marketing-qualified lead (MQL): who the customer is, where, whic
 and product it asked about, how it was verified, and which sales owner took it; the target
 ``is_converted`` says whether the lead became a sales opportunity. Conversion follows a logistic
 model of the fields (the owner and the repeat customer weigh most, then BANT, timeline, inquiry
-type, business unit, subsidiary and the verification flags), with an intercept set on the train
-rows so that about 8% of leads convert. Many fields are empty, as in the real CRM export.
+type, business unit, subsidiary and the verification flags): the 8.2% of each file's leads with
+the highest latent utility (log-odds plus logistic noise) convert. Many fields are empty, as in
+the real CRM export.
 
 Owner, customer and subsidiary effects are drawn once per seed and shared by train and test.
 """
@@ -38,6 +39,7 @@ from datasets._common import (
 TASK = "lead-conversion"
 DEFAULT_TEST_ROWS = 5_271
 TRAIN_ROWS = 59_299
+MIN_TEST_ROWS = 50  # at least 4 converted leads, so that both splits have one
 POSITIVE_RATE = 0.082
 N_CUSTOMERS = 47_000
 N_OWNERS = 1_100
@@ -276,36 +278,36 @@ def _rows(
     return columns, logit
 
 
-def _intercept(logit: np.ndarray) -> float:
-    """Return the intercept that makes the mean conversion probability POSITIVE_RATE."""
-    low, high = -20.0, 20.0
-    for _ in range(60):
-        mid = (low + high) / 2
-        if np.mean(1 / (1 + np.exp(-(logit + mid)))) < POSITIVE_RATE:
-            low = mid
-        else:
-            high = mid
-    return (low + high) / 2
+def _convert(rng: np.random.Generator, logit: np.ndarray) -> np.ndarray:
+    """Return which leads convert: the ``round(n · POSITIVE_RATE)`` highest latent utilities.
+
+    The utility is the log-odds plus logistic noise, the latent-variable form of a logistic
+    model; fixing the count keeps the positive rate, and the F1 of any split, well defined.
+    """
+    utility = logit + rng.logistic(0.0, 1.0, logit.size)
+    converted = np.zeros(logit.size, dtype=bool)
+    converted[np.argsort(-utility, kind="stable")[: int(round(logit.size * POSITIVE_RATE))]] = True
+    return converted
 
 
 def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     """Write train, test, sample submission and labels for the lead-conversion task."""
-    n_test = check_rows(rows, DEFAULT_TEST_ROWS)
+    n_test = check_rows(rows, DEFAULT_TEST_ROWS, minimum=MIN_TEST_ROWS)
     spec = read_task_toml(__file__)
     fx = _effects(seed)
 
     rng = task_rng(seed, TASK, "train")
     columns, logit = _rows(rng, fx, TRAIN_ROWS)
-    intercept = _intercept(logit)
-    converted = rng.random(TRAIN_ROWS) < 1 / (1 + np.exp(-(logit + intercept)))
+    converted = _convert(rng, logit)
     write_csv(out_dir / TRAIN_CSV, {**columns, "is_converted": bool_strings(converted)})
 
     rng = task_rng(seed, TASK, "test")
     columns, logit = _rows(rng, fx, n_test)
-    converted = rng.random(n_test) < 1 / (1 + np.exp(-(logit + intercept)))
+    converted = _convert(rng, logit)
     ids = pa.array(np.arange(n_test, dtype=np.int64))
     write_csv(out_dir / TEST_CSV, {"id": ids, **columns})
-    usage = assign_usage(n_test, public_fraction(spec), task_rng(seed, TASK, "usage"))
+    rng = task_rng(seed, TASK, "usage")
+    usage = assign_usage(n_test, public_fraction(spec), rng, strata=converted)
     write_csv(out_dir / LABELS_CSV, {"id": ids, "is_converted": bool_strings(converted),
                                      "Usage": usage})  # fmt: skip
     write_csv(out_dir / SAMPLE_CSV, {"id": ids, "is_converted": bool_strings(np.zeros(n_test))})

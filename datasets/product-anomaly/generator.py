@@ -39,6 +39,7 @@ from datasets._common import (
 TASK = "product-anomaly"
 DEFAULT_TEST_ROWS = 17_361
 TRAIN_ROWS = 40_506
+MIN_TEST_ROWS = 50  # at least 3 AbNormal rows, so that both splits have one
 AB_RATIO = 0.0615  # AbNormal : Normal
 N_WORKORDERS = 640
 MODELS = ("AJX75334505", "AJX75334501", "AJX75334502", "AJX75334503", "AJX75334506",
@@ -213,7 +214,7 @@ def _workorders() -> np.ndarray:
 
 def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     """Write train, test, sample submission and labels for the product-anomaly task."""
-    n_test = check_rows(rows, DEFAULT_TEST_ROWS)
+    n_test = check_rows(rows, DEFAULT_TEST_ROWS, minimum=MIN_TEST_ROWS)
     spec = read_task_toml(__file__)
     orders = _workorders()
 
@@ -224,7 +225,9 @@ def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     columns, risk = _rows(task_rng(seed, TASK, "test"), n_test, orders)
     ids = pa.array(set_ids("test", 0, n_test))
     write_csv(out_dir / TEST_CSV, {"Set ID": ids, **columns})
-    usage = assign_usage(n_test, public_fraction(spec), task_rng(seed, TASK, "usage"))
-    write_csv(out_dir / LABELS_CSV, {"Set ID": ids, "target": str_column(_label(risk)),
+    target = _label(risk)
+    rng = task_rng(seed, TASK, "usage")
+    usage = assign_usage(n_test, public_fraction(spec), rng, strata=target)
+    write_csv(out_dir / LABELS_CSV, {"Set ID": ids, "target": str_column(target),
                                      "Usage": usage})  # fmt: skip
     write_csv(out_dir / SAMPLE_CSV, {"Set ID": ids, "target": str_column(np.full(n_test, "Normal"))})

@@ -33,11 +33,13 @@ from datasets._common import (
     read_task_toml,
     str_column,
     task_rng,
+    write_csv,
 )
 
 TASK = "product-quality"
 DEFAULT_TEST_ROWS = 310
 TRAIN_ROWS = 598
+MIN_TEST_ROWS = 10
 N_X = 2875
 CHUNK = 2_000
 N_FACTORS = 12
@@ -177,7 +179,7 @@ def _x_columns(x: np.ndarray) -> dict[str, pa.Array]:
 
 def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     """Write train, test, sample submission and labels for the product-quality task."""
-    n_test = check_rows(rows, DEFAULT_TEST_ROWS)
+    n_test = check_rows(rows, DEFAULT_TEST_ROWS, minimum=MIN_TEST_ROWS)
     spec = read_task_toml(__file__)
     s = _structure()
 
@@ -198,9 +200,9 @@ def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
             })  # fmt: skip
 
     times = _timestamps(task_rng(seed, TASK, "test-time"), n_test, TEST_START, TEST_END)
-    usage = assign_usage(n_test, public_fraction(spec), task_rng(seed, TASK, "usage"))
     width = max(3, len(str(n_test - 1)))
-    with chunk_writers(out_dir, TEST_CSV, LABELS_CSV, SAMPLE_CSV) as (test, labels, sample):
+    classes = np.empty(n_test, dtype=np.int64)
+    with chunk_writers(out_dir, TEST_CSV, SAMPLE_CSV) as (test, sample):
         for c, start in enumerate(range(0, n_test, CHUNK)):
             stop = min(start + CHUNK, n_test)
             line, code, x, yq = _chunk(s, task_rng(seed, TASK, "test", c), stop - start)
@@ -212,9 +214,13 @@ def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
                 "PRODUCT_CODE": str_column(code),
                 **_x_columns(x),
             })  # fmt: skip
-            labels.write({"PRODUCT_ID": ids, "Y_Class": pa.array(y_class(yq)),
-                          "Usage": usage[start:stop]})  # fmt: skip
             sample.write({"PRODUCT_ID": ids, "Y_Class": pa.array(np.zeros(stop - start, int))})
+            classes[start:stop] = y_class(yq)
+    rng = task_rng(seed, TASK, "usage")
+    usage = assign_usage(n_test, public_fraction(spec), rng, strata=classes)
+    ids = numbered_ids("TEST_", 0, n_test, width)
+    write_csv(out_dir / LABELS_CSV, {"PRODUCT_ID": ids, "Y_Class": pa.array(classes),
+                                     "Usage": usage})  # fmt: skip
 
 
 def baseline(data_dir: Path) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from datasets._common import (
 )
 
 TASK = "sales-forecast"
+MIN_TEST_ROWS = 10
 DEFAULT_TEST_ROWS = 15_890
 CHUNK = 8_192  # products simulated per random stream
 FIRST_DAY = np.datetime64("2022-01-01")
@@ -142,7 +143,7 @@ def _quantities(rng: np.random.Generator, top: np.ndarray) -> np.ndarray:
 
 def generate(out_dir: Path, *, rows: int | None, seed: int) -> None:
     """Write train, test, sample submission and labels for the sales-forecast task."""
-    n = check_rows(rows, DEFAULT_TEST_ROWS)
+    n = check_rows(rows, DEFAULT_TEST_ROWS, minimum=MIN_TEST_ROWS)
     spec = read_task_toml(__file__)
     catalog = _catalog(task_rng(seed, TASK, "catalog"), n)
     usage = assign_usage(n, public_fraction(spec), task_rng(seed, TASK, "usage"))
