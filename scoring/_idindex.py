@@ -1,4 +1,11 @@
-"""The expected ids of a labels file, indexed so that a submission's id column aligns fast."""
+"""The expected ids of a labels file, indexed so that a submission's id column aligns fast.
+
+A submission in the labels' order is recognised by one comparison. Otherwise each id is hashed
+with vectorised numpy (64 bits over its zero-padded bytes) and looked up in an open-addressing
+table built once per labels file; the matches are then confirmed by comparing the strings, so
+a hash collision can only send the work to the exact (slower) `pyarrow.compute.index_in` path,
+never give a wrong answer.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,64 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["IdIndex"]
+__all__ = ["IdIndex", "hash_strings"]
+
+_MAX_HASHED_BYTES = 64  # longer ids use pyarrow's index_in
+_CHUNK = 1 << 16  # strings hashed at a time: bounds the temporary padded matrix to 4 MiB
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+_M3 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """Finalise hashes in place (splitmix64) so that the top bits are well spread."""
+    h ^= h >> np.uint64(30)
+    h *= _M2
+    h ^= h >> np.uint64(27)
+    h *= _M3
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def hash_strings(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Return a 64-bit hash of each string, or None if one is longer than 64 bytes."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    n = len(array)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    if array.null_count:
+        return None
+    _, offsets_buf, data_buf = array.buffers()
+    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(offsets_buf, dtype=offset_type)[array.offset:array.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None and data_buf.size else np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    longest = int(lengths.max())
+    if longest > _MAX_HASHED_BYTES:
+        return None
+    words = max(1, (longest + 7) // 8)
+    out = np.empty(n, dtype=np.uint64)
+    fixed = int(lengths.min()) == longest
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        first, last = offsets[start], offsets[stop]
+        padded = np.zeros((stop - start, words * 8), dtype=np.uint8)
+        if fixed:
+            padded[:, :longest] = data[first:last].reshape(stop - start, longest)
+        else:
+            lens = lengths[start:stop]
+            rows = np.repeat(np.arange(stop - start), lens)
+            cols = np.arange(last - first) - np.repeat(offsets[start:stop] - first, lens)
+            padded[rows, cols] = data[first:last]
+        w = padded.view(np.uint64)
+        h = lengths[start:stop].astype(np.uint64) * _M1
+        for j in range(words):
+            h ^= w[:, j]
+            h *= _M1
+            h ^= h >> np.uint64(32)
+        out[start:stop] = _mix(h)
+    return out
 
 
 class IdIndex:
@@ -16,9 +80,66 @@ class IdIndex:
         self.ids = ids
         self._chunked = pa.chunked_array([ids], type=ids.type)
         self._mapping: dict[str, int] | None = None
+        self._slot_hash: np.ndarray | None = None
+        self._slot_position: np.ndarray | None = None
+        self._shift = np.uint64(0)
+        hashes = hash_strings(ids)
+        if hashes is not None:
+            self._build(hashes)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def _build(self, hashes: np.ndarray) -> None:
+        """Build an open-addressing table (load ≤ 1/2, linear probing), inserting in bulk.
+
+        Slot s holds the hash of its id in `_slot_hash[s]` and the id's position in
+        `_slot_position[s]` (-1: empty). Two flat arrays gather much faster than one of pairs.
+        """
+        bits = max(4, int(np.ceil(np.log2(max(2 * len(hashes), 2)))))
+        size = 1 << bits
+        self._shift = np.uint64(64 - bits)
+        slot_hash = np.zeros(size, dtype=np.uint64)
+        slot_position = np.full(size, -1, dtype=np.int32 if len(hashes) < 2**31 else np.int64)
+        keys = np.arange(len(hashes), dtype=np.int64)
+        slots = (hashes >> self._shift).astype(np.int64)
+        while keys.size:
+            free = np.flatnonzero(slot_position[slots] == -1)
+            claimed, first = np.unique(slots[free], return_index=True)
+            winners = keys[free[first]]
+            slot_hash[claimed] = hashes[winners]
+            slot_position[claimed] = winners
+            placed = np.zeros(keys.size, dtype=bool)
+            placed[free[first]] = True
+            keys, slots = keys[~placed], (slots[~placed] + 1) & (size - 1)
+        self._slot_hash, self._slot_position = slot_hash, slot_position
+
+    def _lookup(self, column: pa.ChunkedArray) -> np.ndarray | None:
+        """Return the label position of each row's id, -1 if absent; None if ids cannot be hashed."""
+        if self._slot_position is None:
+            return None
+        hashes = hash_strings(column)
+        if hashes is None:
+            return None
+        mask = len(self._slot_position) - 1
+        result = np.full(len(hashes), -1, dtype=np.int64)
+        keys: np.ndarray | None = None  # None: every row (saves gathers in the first round)
+        slots = (hashes >> self._shift).astype(np.int64)
+        pending = hashes
+        while slots.size:
+            position = self._slot_position[slots]
+            filled = position != -1
+            match = filled & (self._slot_hash[slots] == pending)
+            if keys is None:
+                result[match] = position[match]
+                go_on = np.flatnonzero(filled & ~match)
+                keys = go_on
+            else:
+                result[keys[match]] = position[match]
+                go_on = np.flatnonzero(filled & ~match)
+                keys = keys[go_on]
+            slots, pending = (slots[go_on] + 1) & mask, pending[go_on]
+        return result
 
     def align(self, column: pa.ChunkedArray) -> tuple[bool, np.ndarray | None]:
         """Match a submission's ids to these: (True, None) same order; (True, order) a permutation
@@ -29,20 +150,33 @@ class IdIndex:
             return False, None
         if column.equals(self._chunked):
             return True, None
+        label_of_row = self._lookup(column)
+        if label_of_row is not None:
+            order = _permutation(label_of_row, n)
+            # Equal hashes are not equal strings: confirm, else decide exactly below.
+            if order is not None and column.equals(pa.chunked_array([self.ids.take(pa.array(label_of_row))])):
+                return True, order
         index = pc.index_in(column, value_set=self.ids)
         if index.null_count:
             return False, None
-        label_of_row = index.to_numpy()
-        seen = np.zeros(n, dtype=bool)
-        seen[label_of_row] = True
-        if not seen.all():
-            return False, None
-        order = np.empty(n, dtype=np.int64)
-        order[label_of_row] = np.arange(n)
-        return True, order
+        order = _permutation(index.to_numpy(), n)
+        return (order is not None), order
 
     def mapping(self) -> dict[str, int]:
         """Return id → position (built once; the precise path needs it)."""
         if self._mapping is None:
             self._mapping = {key: i for i, key in enumerate(self.ids.to_pylist())}
         return self._mapping
+
+
+def _permutation(label_of_row: np.ndarray, n: int) -> np.ndarray | None:
+    """Return order (row of each label) if label_of_row is a permutation of range(n), else None."""
+    if label_of_row.size != n or (n and (label_of_row.min() < 0)):
+        return None
+    seen = np.zeros(n, dtype=bool)
+    seen[label_of_row] = True
+    if not seen.all():
+        return None
+    order = np.empty(n, dtype=np.int64)
+    order[label_of_row] = np.arange(n)
+    return order

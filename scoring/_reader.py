@@ -28,7 +28,7 @@ import pyarrow.csv as pcsv
 
 from scoring._idindex import IdIndex
 from scoring._source import Source, reject
-from scoring._values import ClassLookup, parse_boolean, parse_float, show
+from scoring._values import BOOLEAN_CLASSES, ClassLookup, parse_boolean, parse_float, show
 from scoring.errors import Problem, SubmissionRejected
 from scoring.split import usage_is_public
 
@@ -194,7 +194,19 @@ def read_columns(
 
 
 def _arrow_type(f: Field) -> pa.DataType:
-    return pa.float64() if f.is_float else pa.dictionary(pa.int32(), pa.string())
+    if f.is_float:
+        return pa.float64()
+    # Free text is dictionary-encoded while parsing; classes compare fastest as plain strings.
+    return pa.dictionary(pa.int32(), pa.string()) if f.kind == "text" else pa.string()
+
+
+def _spellings(f: Field) -> tuple[str, ...]:
+    """Return the usual text of each code of a coded field, in code order."""
+    if f.kind == "class":
+        return f.classes
+    if f.kind == "boolean":
+        return BOOLEAN_CLASSES
+    return ("Private", "Public")
 
 
 def _lookup(f: Field) -> Callable[[str], int | None]:
@@ -245,25 +257,30 @@ def _fast(source: Source, header: Sequence[str], id_name: str, fields: Sequence[
         elif f.kind == "text":
             values[f.name], categories[f.name] = _text_codes(column)
         else:
-            codes = _codes(column, _lookup(f))
+            codes = _codes(column, _lookup(f), _spellings(f))
             if codes is None:
                 return None
             values[f.name] = codes
     return Parsed(table.num_rows, ids.combine_chunks(), values, categories, order)
 
 
-def _codes(column: pa.ChunkedArray, lookup: Callable[[str], int | None]) -> np.ndarray | None:
-    """Map a dictionary column to codes through each chunk's dictionary; None if a value is invalid."""
-    out = np.empty(len(column), dtype=np.int64)
-    start = 0
-    for chunk in column.chunks:
-        table = [lookup(s) for s in chunk.dictionary.to_pylist()]
-        if any(code is None for code in table):
+def _codes(column: pa.ChunkedArray, lookup: Callable[[str], int | None], spellings: Sequence[str]) -> np.ndarray | None:
+    """Map a string column to codes; None if a value is invalid.
+
+    `spellings` are the expected texts (code = position); other texts are looked up once each.
+    """
+    values = list(spellings)
+    table = list(range(len(values)))
+    index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
+    if index.null_count:
+        others = pc.unique(column.filter(pc.is_null(index))).to_pylist()
+        codes = [lookup(s) for s in others]
+        if any(code is None for code in codes):
             return None
-        indices = chunk.indices.to_numpy(zero_copy_only=False)
-        out[start:start + len(chunk)] = np.asarray(table, dtype=np.int64)[indices] if table else 0
-        start += len(chunk)
-    return out
+        values += others
+        table += [c for c in codes if c is not None]
+        index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
+    return np.asarray(table, dtype=np.int64)[index.to_numpy()]
 
 
 def _text_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
