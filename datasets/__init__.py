@@ -105,6 +105,7 @@ def baseline(name: str, data_dir: str | Path, out_file: str | Path) -> Path:
     """
     from datasets import _baseline  # scikit-learn is slow to import; only load it when needed
 
+    folder = task_dir(name)
     data = Path(data_dir)
     for file_name in (TRAIN_CSV, TEST_CSV):
         if not (data / file_name).is_file():
@@ -114,9 +115,7 @@ def baseline(name: str, data_dir: str | Path, out_file: str | Path) -> Path:
             )
     module = _generator(name)
     own = getattr(module, "baseline", None)
-    frame: pd.DataFrame = own(data) if own is not None else _baseline.generic_baseline(
-        task_dir(name), data
-    )
+    frame: pd.DataFrame = own(data) if own is not None else _baseline.generic_baseline(folder, data)
     out = Path(out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(out, _baseline.frame_columns(frame))
