@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from server.errors import PayloadTooLarge
 
-__all__ = ["Storage", "StoredFile", "CHUNK", "file_sha256"]
+__all__ = ["Storage", "StoredFile", "CHUNK", "file_sha256", "human_bytes"]
 
 CHUNK = 1 << 20
 
@@ -62,8 +62,8 @@ class Storage:
                     size += len(chunk)
                     if size > max_bytes:
                         raise PayloadTooLarge(
-                            f"file is larger than this competition's limit of {_mb(max_bytes)}; "
-                            f"received more than {_mb(size)} so far. Compress it with gzip or check "
+                            f"file is larger than this competition's limit of {human_bytes(max_bytes)}; "
+                            f"received {human_bytes(size)} so far. Compress it with gzip or check "
                             f"that it is the right file."
                         )
                     digest.update(chunk)
@@ -110,5 +110,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _mb(n: int) -> str:
+def human_bytes(n: int) -> str:
+    """Return a size for people: 812 bytes, 12.5 KB, 30.2 MB."""
+    if n < 1_000:
+        return f"{n:,} bytes"
+    if n < 1_000_000:
+        return f"{n / 1_000:,.1f} KB"
     return f"{n / 1_000_000:,.1f} MB"

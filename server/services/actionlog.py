@@ -35,7 +35,13 @@ def entry_digest(prev_sha256: str, created_at: datetime, actor: str, action: str
 
 def append_action(session: Session, *, actor: str, action: str, at: datetime,
                   competition_id: int | None = None, payload: dict[str, Any] | None = None) -> ActionLogEntry:
-    """Append an entry inside the caller's write transaction (which serialises appends)."""
+    """Append an entry inside the caller's write transaction.
+
+    Appends are serialised so the chain never forks: SQLite's write transactions are exclusive
+    already; on PostgreSQL a transaction-scoped advisory lock does it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(0, 0)"))
     last = session.execute(
         sa.select(ActionLogEntry.sha256).order_by(ActionLogEntry.id.desc()).limit(1)
     ).scalar_one_or_none()

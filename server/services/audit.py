@@ -109,7 +109,8 @@ def iter_submissions(rt: Runtime, comp_id: int, columns: tuple[Any, ...] = (Subm
             yield row
         if len(rows) < batch:
             return
-        tail = rows[-1][0] if columns == (Submission,) else rows[-1]
+        # (`columns == (Submission,)` would build SQL: attribute == builds an expression.)
+        tail = rows[-1][0] if len(columns) == 1 and columns[0] is Submission else rows[-1]
         last = (tail.received_at, tail.id)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from scoring import LabelsError, Task, TaskSpecError, load_task, parse_task, read_labels
+from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Competition
 from server.runtime import Runtime
@@ -150,8 +150,6 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
         labels = read_labels(labels_file, task, public_fraction=fraction, seed=seed)
     except LabelsError as exc:
         raise BadRequest(f"labels file {labels_file.name}: {exc}") from None
-    from scoring import get_metric
-
     metric = get_metric(task.metric)
     now = rt.now()
     comp = Competition(

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth import Caller
-from server.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
+from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission, Team
 from server.runtime import Runtime
+from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
 from server.services.leaderboard import FinalPicks, final_picks, refresh_standing, shown
 from server.services.visibility import can_see_private
@@ -110,12 +111,10 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: BinaryIO, 
         _check_open(comp, received_at)
         _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
     if content_length is not None and content_length > comp.max_upload_bytes:
-        raise PayloadTooLarge(f"file is {content_length / 1e6:,.1f} MB; this competition takes at most "
-                              f"{comp.max_upload_bytes / 1e6:,.1f} MB (gzip it, or check it is the right file)")
+        raise PayloadTooLarge(f"file is {human_bytes(content_length)}, larger than this competition's limit of "
+                              f"{human_bytes(comp.max_upload_bytes)}; compress it with gzip or check it is the right file")
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
-        from server.errors import BadRequest
-
         raise BadRequest("the file is empty; expected a CSV with a header line")
     with rt.write(lock_key=(comp.id, caller.team_id)) as session:
         comp = get_competition(session, slug)

@@ -267,8 +267,9 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
     if settings != settings_dict(comp):
         changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
         report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
+    # Keep only what the per-submission check needs; the parsed list is the bulk of the snapshot.
     checker.expected = {s["id"]: (s["status"], s["public_score"], s["private_score"])
-                        for s in content.get("submissions", [])}
+                        for s in content.pop("submissions", [])}
     return content
 
 
@@ -310,6 +311,7 @@ def verify(rt: Runtime, slug: str) -> VerifyReport:
     checker = _Checker(rt, comp, report)
     freeze_hashes = [str(json.loads(p).get("snapshot_sha256")) for p in freeze_payloads]
     content = _check_snapshot(checker, snapshot, freeze_hashes)
+    del snapshot  # its text is no longer needed; the parsed boards are
     checker.load_labels()
     builder = BoardBuilder(comp, chosen, names)
     for r in iter_submissions(rt, comp.id, _COLUMNS):

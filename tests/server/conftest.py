@@ -63,6 +63,13 @@ def tiny_predictions(offset: float = 0.0, private_offset: float | None = None) -
     return ("\n".join(lines) + "\n").encode()
 
 
+def _read(response: Any) -> Any:
+    """Read the whole body and close the response (file responses hold an open file)."""
+    response.get_data()
+    response.close()
+    return response
+
+
 @dataclass
 class Env:
     """What a server test needs at hand."""
@@ -99,12 +106,12 @@ class Env:
 
     def upload(self, token: str, data: bytes, slug: str = "tiny", note: str | None = None) -> Any:
         query = f"?note={note}" if note else ""
-        return self.client.post(f"/api/v1/competitions/{slug}/submissions{query}", data=data,
-                                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
+        return _read(self.client.post(f"/api/v1/competitions/{slug}/submissions{query}", data=data,
+                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}))
 
     def get(self, path: str, token: str | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return self.client.get(path, headers=headers)
+        return _read(self.client.get(path, headers=headers))
 
     def work(self) -> None:
         """Run a real RQ worker in this process until the queue is empty (burst mode)."""

@@ -58,13 +58,14 @@ def test_reconciler_requeues_a_lost_job(env: Env) -> None:
 def test_upload_survives_a_queue_outage(env: Env) -> None:
     env.competition()
     token = env.team("Alpha")
+    real_url = env.rt.config["REDIS_URL"]
     env.rt.config["REDIS_URL"] = "redis://127.0.0.1:1"  # nothing listens there
-    real_redis = env.rt._redis
     env.rt._redis = None
     response = env.upload(token, tiny_predictions(0.5))
     assert response.status_code == 202  # the row is stored; the reconciler will queue it
     assert env.get("/healthz").status_code == 503
-    env.rt._redis = real_redis
+    env.rt.config["REDIS_URL"] = real_url
+    env.rt._redis = None
     assert reconcile(env.rt).requeued == [response.json["id"]]
     env.work()
     assert _status(env, response.json["id"]).status == "scored"
