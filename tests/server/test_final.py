@@ -451,3 +451,21 @@ def test_rescore_after_a_labels_correction(env: Env) -> None:
     assert verify(env.rt, "tiny").ok  # every score agrees with the corrected labels
     board = env.get("/api/v1/competitions/tiny/leaderboard").json["entries"]
     assert board[0]["team"] == "Alpha" and board[0]["score"] == 0.0
+
+
+def test_submissions_are_read_in_batches_without_gaps_or_repeats(env: Env) -> None:
+    from server.services.audit import iter_submissions
+
+    env.competition()
+    tokens = [env.team(f"T{i}") for i in range(3)]
+    for k in range(7):  # same receipt time for several: the id breaks the tie
+        env.upload(tokens[k % 3], tiny_predictions(0.1 * k))
+        if k % 3 == 2:
+            env.advance(minutes=1)
+    with env.rt.session() as session:
+        expected = session.execute(sa.select(Submission.id).order_by(Submission.received_at, Submission.id)).scalars().all()
+        comp_id = get_competition(session, "tiny").id
+    for batch in (1, 2, 3, 1000):
+        assert [s.id for (s,) in iter_submissions(env.rt, comp_id, batch=batch)] == expected
+        columns = (Submission.id, Submission.received_at)
+        assert [r.id for r in iter_submissions(env.rt, comp_id, columns, batch=batch)] == expected
