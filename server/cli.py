@@ -97,12 +97,14 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
 
 @cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Worker log level.")
 @with_appcontext
-def worker_command(burst: bool) -> None:
+def worker_command(burst: bool, log_level: str) -> None:
     """Run an RQ worker for the scoring queue."""
     from server.serve import run_worker
 
-    run_worker(runtime(), burst=burst)
+    run_worker(runtime(), burst=burst, log_level=log_level)
 
 
 @cli.command("reconcile")

@@ -8,6 +8,7 @@ queue path (embedded Valkey + worker processes), waits until they are scored, th
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -46,16 +47,18 @@ def _demo_files(rt: Runtime, rows: int | None) -> dict[str, Path]:
     return out
 
 
-def _perturbed(baseline: Path, out: Path, id_column: str, seed: int) -> Path:
+def _perturbed(baseline: Path, out: Path, task: Any, seed: int) -> Path:
     """A weaker variant of the baseline: noise on numbers, 15% shuffled labels on classes."""
     rng = np.random.default_rng(seed)
-    df = pd.read_csv(baseline, dtype={id_column: str})
-    for column in df.columns:
-        if column == id_column:
-            continue
-        if pd.api.types.is_numeric_dtype(df[column]) and df[column].dtype != bool:
-            values = df[column].to_numpy(dtype=float)
-            df[column] = np.clip(values * rng.normal(1.0, 0.15, len(values)), 0 if values.min() >= 0 else None, None)
+    df = pd.read_csv(baseline, dtype=str, keep_default_na=False)
+    for target in task.targets:
+        column = target.name
+        if target.kind in ("number", "probability"):
+            values = df[column].astype(float).to_numpy()
+            noisy = values * rng.normal(1.0, 0.15, len(values))
+            if target.kind == "probability" or values.min() >= 0:
+                noisy = np.clip(noisy, 0, 1 if target.kind == "probability" else None)
+            df[column] = noisy
         else:
             idx = rng.choice(len(df), size=max(1, len(df) * 15 // 100), replace=False)
             df.loc[idx, column] = df[column].to_numpy()[rng.permutation(idx)]
@@ -101,12 +104,12 @@ def _seed_submissions(url: str, tokens: dict[str, Any], files: dict[str, Path]) 
 
     sent = []
     for slug, folder in files.items():
-        id_column = load_task(datasets.task_dir(slug)).id_column
+        task = load_task(datasets.task_dir(slug))
         plan = [
             ("Team Alpha", folder / "baseline.csv"),
             ("Team Beta", folder / "sample_submission.csv"),
-            ("Team Gamma", _perturbed(folder / "baseline.csv", folder / "gamma.csv", id_column, 1)),
-            ("Team Delta", _perturbed(folder / "baseline.csv", folder / "delta.csv", id_column, 2)),
+            ("Team Gamma", _perturbed(folder / "baseline.csv", folder / "gamma.csv", task, 1)),
+            ("Team Delta", _perturbed(folder / "baseline.csv", folder / "delta.csv", task, 2)),
         ]
         for team, file in plan:
             client = ApiClient(url, tokens["teams"][team])
@@ -136,6 +139,7 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
 
     rt = runtime()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     host = host or app.config["HOST"]
     port = app.config["PORT"] if port is None else port
     init_database(rt)
@@ -157,7 +161,7 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
         else:
             click.echo(f"\nLG AI Hackathon demo is running at {url}\n")
             for r in results:
-                shown = r["public_score"] if r["status"] == "scored" else r["message"]
+                shown = r["public_score"] if r["status"] == "scored" else (r["message"] or "").splitlines()[0]
                 click.echo(f"  {r['competition']:<16} {r['team']:<11} {r['status']:<8} {shown}")
             click.echo(f"\norganizer token: {tokens['organizer']}\njudge token:     {tokens['judge']}")
             for team, token in tokens["teams"].items():

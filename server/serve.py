@@ -20,7 +20,7 @@ __all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes"]
 log = logging.getLogger(__name__)
 
 
-def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
+def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None) -> bool:
     """Run a scoring worker in this process until stopped (or, with burst, until the queue is empty)."""
     from server.queue import ScoringWorker, bind_runtime
 
@@ -29,13 +29,16 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
                            maintenance_interval=rt.config["RECONCILE_INTERVAL"],
                            default_result_ttl=rt.config["RESULT_TTL"])
     worker.runtime = rt
-    return worker.work(burst=burst, logging_level="WARNING" if burst else "INFO")
+    return worker.work(burst=burst, logging_level=log_level or ("WARNING" if burst else "INFO"))
 
 
-def start_worker_processes(rt: Runtime, redis_url: str, count: int) -> list[subprocess.Popen[bytes]]:
+def start_worker_processes(rt: Runtime, redis_url: str, count: int,
+                           log_level: str = "WARNING") -> list[subprocess.Popen[bytes]]:
+    """Start `hackathon worker` processes for this instance (the embedded mode's workers)."""
     env = dict(os.environ, HACKATHON_HOME=str(rt.home), REDIS_URL=redis_url,
-               DATABASE_URL=rt.config["DATABASE_URL"])
-    return [subprocess.Popen([sys.executable, "-m", "server", "worker"], env=env) for _ in range(count)]
+               DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
+    command = [sys.executable, "-m", "server", "worker", "--log-level", log_level]
+    return [subprocess.Popen(command, env=env) for _ in range(count)]
 
 
 @contextmanager
