@@ -411,8 +411,9 @@ class _Precise:
                     for (col, name, check), store in zip(checks, stores, strict=True):
                         store.append(check(row[col], line, name))
                 if problems.full:
-                    lines.stop("too many problems", None,
-                               f"stopped reading at line {line:,} after {problems.total:,} problems")
+                    problems.summary("too many problems", 0, Problem(
+                        None, None, f"stopped reading at line {line:,} after {problems.total:,} problems"))
+                    lines.stopped = True
                     break
         except csv.Error as exc:
             problems.add("malformed CSV", lines.first, None, f"malformed CSV: {exc}")

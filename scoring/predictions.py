@@ -98,7 +98,8 @@ def check_header(header: Sequence[str], expected: Sequence[str]) -> None:
         near = [u for u in unexpected if _norm(u) == _norm(name)]
         if near:
             explained.add(near[0])
-            why = "column names are case-sensitive" if near[0].strip() == name else "remove the spaces or quotes around it"
+            only_padding = near[0].strip().strip('\ufeff"\'').strip() == name
+            why = "remove the spaces or quotes around it" if only_padding else "column names are case-sensitive"
             problems.add("missing column", 1, None, f"missing column {name!r}: found {near[0]!r} ({why})")
         else:
             problems.add("missing column", 1, None, f"missing column {name!r}")
