@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from scoring import SCORER_VERSION, Labels, SubmissionRejected, Task, parse_task, read_labels, score
 from server.models import PENDING_STATUSES, ActionLogEntry, Competition, Snapshot, Submission
 from server.runtime import Runtime
-from server.services.actionlog import canonical_json, check_chain
+from server.services.actionlog import check_chain
 from server.services.audit import iter_submissions
 from server.services.boards import BoardBuilder, Boards, Row, chosen_finals, team_names
 from server.services.competitions import get_competition, settings_dict
@@ -254,12 +254,10 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
         report.add("snapshot", "snapshot", f"snapshot SHA-256 {snapshot.sha256} is not the one the action log's "
                                            f"freeze entry recorded ({', '.join(freeze_hashes)})")
     try:
-        content: dict[str, Any] = json.loads(snapshot.content)
+        content: dict[str, Any] = json.loads(snapshot.content, object_hook=_compact_submission)
     except ValueError as exc:
         report.add("snapshot", "snapshot", f"snapshot content is not JSON: {exc}")
         return None
-    if canonical_json(content) != snapshot.content:
-        report.add("snapshot", "snapshot", "snapshot content is not in canonical form")
     if content.get("labels_sha256") != comp.labels_sha256:
         report.add("labels", "snapshot", f"snapshot labels SHA-256 {content.get('labels_sha256')} differs from the "
                                          f"competition's {comp.labels_sha256}")
@@ -267,10 +265,21 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
     if settings != settings_dict(comp):
         changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
         report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
-    # Keep only what the per-submission check needs; the parsed list is the bulk of the snapshot.
-    checker.expected = {s["id"]: (s["status"], s["public_score"], s["private_score"])
-                        for s in content.pop("submissions", [])}
+    checker.expected = {}
+    for i, entry in enumerate(content.pop("submissions", [])):
+        if isinstance(entry, tuple):
+            checker.expected[entry[0]] = entry[1:]
+        else:
+            report.add("snapshot", f"snapshot submission {i + 1}", "entry lacks id, status or sha256")
     return content
+
+
+def _compact_submission(obj: dict[str, Any]) -> Any:
+    # Called for every JSON object as it is parsed: a submission entry becomes a small tuple at
+    # once, so the snapshot's bulk never exists as dicts (memory stays near the text's size).
+    if "sha256" in obj and "status" in obj and "id" in obj:
+        return (obj["id"], obj["status"], obj.get("public_score"), obj.get("private_score"))
+    return obj
 
 
 def _describe(entry: dict[str, Any] | None) -> str:

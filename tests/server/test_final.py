@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
