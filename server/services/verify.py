@@ -303,6 +303,13 @@ def _compare_boards(report: VerifyReport, content: dict[str, Any], boards: Board
                                            f"(differs in {', '.join(fields)})")
 
 
+def _recorded_hash(payload: str) -> str:
+    try:
+        return str(json.loads(payload).get("snapshot_sha256"))
+    except (ValueError, AttributeError):
+        return "(unreadable freeze entry)"  # an edited entry: check_chain names it
+
+
 def verify(rt: Runtime, slug: str) -> VerifyReport:
     """Check every stored file, score, the snapshot and the action log of one competition."""
     started = time.perf_counter()
@@ -318,7 +325,7 @@ def verify(rt: Runtime, slug: str) -> VerifyReport:
     for problem in chain_problems:
         report.add("log", f"log entry {problem.entry_id}", problem.message)
     checker = _Checker(rt, comp, report)
-    freeze_hashes = [str(json.loads(p).get("snapshot_sha256")) for p in freeze_payloads]
+    freeze_hashes = [_recorded_hash(p) for p in freeze_payloads]
     content = _check_snapshot(checker, snapshot, freeze_hashes)
     del snapshot  # its text is no longer needed; the parsed boards are
     checker.load_labels()

@@ -287,6 +287,9 @@ def test_audit_csv_neutralises_formulas_and_keeps_exact_scores(env: Env) -> None
             assert row["received_at_local"].endswith("+09:00") and row["received_at_utc"].endswith("Z")
         else:
             assert row["public_score"] == "" and row["message"]
+    raw = env.get(f"/api/v1/submissions/{rows[0]['submission_id']}/file", env.judge)  # judges fetch raw files
+    assert raw.status_code == 200 and hashlib.sha256(raw.data).hexdigest() == rows[0]["sha256"]
+    raw.close()
     finals = {r["submission_id"]: r["final"] for r in rows if r["final"]}
     assert finals[done.subs["Alpha"][0]] == "chosen" and finals[done.subs["Beta"][1]] == "auto"
     negative = [r for r in rows if r["team"] == "'-cmd" and r["status"] == "scored"][0]
@@ -468,3 +471,16 @@ def test_submissions_are_read_in_batches_without_gaps_or_repeats(env: Env) -> No
         assert [s.id for (s,) in iter_submissions(env.rt, comp_id, batch=batch)] == expected
         columns = (Submission.id, Submission.received_at)
         assert [r.id for r in iter_submissions(env.rt, comp_id, columns, batch=batch)] == expected
+
+
+def test_verify_reports_changed_labels_without_crashing(env: Env) -> None:
+    run_competition(env)
+    with env.rt.session() as session:
+        comp = get_competition(session, "tiny")
+    path = env.rt.storage.labels_path(comp.labels_file)
+    path.chmod(0o600)
+    path.write_text(path.read_text().replace("T000,0.0", "T000,9.0"))
+    report = verify(env.rt, "tiny")
+    assert not report.ok and report.rescored == 0 and report.files == 11
+    assert [(d.kind, d.subject) for d in report.differences] == [("labels", "labels")]
+    assert "hidden labels file changed" in report.differences[0].message
