@@ -24,7 +24,8 @@ __all__ = [
 
 def shown(comp: Competition, score: float | None) -> float | None:
     """The score as displayed and ranked: rounded to the competition's precision."""
-    return None if score is None else round(score, comp.precision)
+    # + 0.0 turns a rounded -0.0 into 0.0, which people read better.
+    return None if score is None else round(score, comp.precision) + 0.0
 
 
 def sort_key(comp: Competition, score: float) -> float:
