@@ -20,6 +20,9 @@ _CHUNK = 1 << 16  # strings hashed at a time: bounds the temporary padded matrix
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
+# One odd multiplier per 8-byte word of an id (ids longer than _MAX_HASHED_BYTES are not hashed).
+_WORD = np.random.default_rng(0x1D5).integers(1, 2**63, size=_MAX_HASHED_BYTES // 8, dtype=np.uint64) * np.uint64(2) + \
+    np.uint64(1)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -64,11 +67,12 @@ def hash_strings(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
             cols = np.arange(last - first) - np.repeat(offsets[start:stop] - first, lens)
             padded[rows, cols] = data[first:last]
         w = padded.view(np.uint64)
+        # A sum of per-word terms: zero padding adds nothing, so the hash ignores the padded width.
         h = lengths[start:stop].astype(np.uint64) * _M1
         for j in range(words):
-            h ^= w[:, j]
-            h *= _M1
-            h ^= h >> np.uint64(32)
+            term = w[:, j] ^ (w[:, j] >> np.uint64(29))
+            term *= _WORD[j]
+            h += term
         out[start:stop] = _mix(h)
     return out
 
@@ -141,6 +145,28 @@ class IdIndex:
             slots, pending = (slots[go_on] + 1) & mask, pending[go_on]
         return result
 
+    def lookup(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """Return the position of each id of `column` in the labels, -1 where it is not one (exact)."""
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        result = self._lookup(pa.chunked_array([column], type=column.type))
+        if result is None:
+            return _positions(column, self.ids)
+        found = np.flatnonzero(result >= 0)
+        if found.size:
+            # Equal hashes are not equal strings: confirm each match, decide the rest exactly.
+            rows = pa.array(found)
+            same = pc.equal(column.take(rows), self.ids.take(pa.array(result[found]))).to_numpy(zero_copy_only=False)
+            wrong = found[~same]
+            if wrong.size:
+                result[wrong] = _positions(column.take(pa.array(wrong)), self.ids)
+        return result
+
+    def position(self, key: str) -> int | None:
+        """Return the position of one id, or None."""
+        found = int(self.lookup(pa.array([key], type=pa.string()))[0])
+        return None if found < 0 else found
+
     def align(self, column: pa.ChunkedArray) -> tuple[bool, np.ndarray | None]:
         """Match a submission's ids to these: (True, None) same order; (True, order) a permutation
         with order[i] the row of the i-th id; (False, None) anything else (missing, unknown, repeated).
@@ -150,16 +176,7 @@ class IdIndex:
             return False, None
         if column.equals(self._chunked):
             return True, None
-        label_of_row = self._lookup(column)
-        if label_of_row is not None:
-            order = _permutation(label_of_row, n)
-            # Equal hashes are not equal strings: confirm, else decide exactly below.
-            if order is not None and column.equals(pa.chunked_array([self.ids.take(pa.array(label_of_row))])):
-                return True, order
-        index = pc.index_in(column, value_set=self.ids)
-        if index.null_count:
-            return False, None
-        order = _permutation(index.to_numpy(), n)
+        order = _permutation(self.lookup(column), n)
         return (order is not None), order
 
     def mapping(self) -> dict[str, int]:
@@ -167,6 +184,12 @@ class IdIndex:
         if self._mapping is None:
             self._mapping = {key: i for i, key in enumerate(self.ids.to_pylist())}
         return self._mapping
+
+
+def _positions(column: pa.Array, ids: pa.Array) -> np.ndarray:
+    """Return the position of each value of column in ids, -1 if absent (pyarrow's hash join)."""
+    index = pc.index_in(column, value_set=ids)
+    return pc.fill_null(index, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _permutation(label_of_row: np.ndarray, n: int) -> np.ndarray | None:

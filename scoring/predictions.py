@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring._reader import Collector, Field, Parsed, read_columns, read_header
+from scoring._columns import Parsed
+from scoring._fields import Field
+from scoring._problems import Collector
+from scoring._reader import read_columns, read_header
 from scoring._source import DEFAULT_MAX_BYTES, SourceLike, open_source
 from scoring.errors import Problem
 from scoring.labels import Labels

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scoring import Problem, SubmissionRejected, score
-from scoring import _reader
+from scoring import _problems, _reader
 from scoring._reader import MAX_LINE
 
 from .conftest import REGRESSION_TOML, Case, make_case, regression_csv
@@ -91,9 +91,14 @@ def test_file_level_rejections(regression: Case, data: bytes, message: str) -> N
     assert len(exc.problems) == 1
 
 
-def test_line_too_long(regression: Case) -> None:
+def test_line_too_long(regression: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     data = regression_csv(rows({2: "TEST_002,1," + "1" * MAX_LINE + ",3"}))
     assert rejected(regression, data).message == f"line 3: longer than {MAX_LINE:,} bytes"
+    # A valid file is scored by pyarrow whatever its line lengths; the limit guards the Python path.
+    valid = regression_csv(rows({2: "TEST_002,2.5,3." + "0" * MAX_LINE + ",4"}))
+    assert score(valid, regression.labels, regression.task).private_score == pytest.approx(0.15)
+    use_path(monkeypatch, "precise")
+    assert rejected(regression, valid).message == f"line 3: longer than {MAX_LINE:,} bytes"
 
 
 @pytest.mark.parametrize(("header", "messages"), [
@@ -153,7 +158,7 @@ def test_many_problems_are_counted_and_summarised(regression: Case) -> None:
 
 
 def test_reading_stops_after_too_many_problems(regression: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_reader, "MAX_PROBLEMS", 20)
+    monkeypatch.setattr(_problems, "MAX_PROBLEMS", 20)
     data = regression_csv(rows() + [f"BAD_{i},1,2,3" for i in range(100)])
     exc = rejected(regression, data)
     assert exc.problems[-1] == Problem(None, None, "stopped reading at line 27 after 20 problems")
@@ -262,21 +267,29 @@ def _variants(tmp_path: Path) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("precise", [False, True], ids=["fast path", "precise path"])
-def test_accepted_formats(regression: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precise: bool) -> None:
-    if precise:
+PATHS = ["fast", "bulk", "precise"]
+
+
+def use_path(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """Make read_columns start at the given path (the earlier ones give up)."""
+    if path in ("bulk", "precise"):
         monkeypatch.setattr(_reader, "_fast", lambda *args: None)
+    if path == "precise":
+        monkeypatch.setattr(_reader, "_bulk", lambda *args: None)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_accepted_formats(regression: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    use_path(monkeypatch, path)
     for name, source in _variants(tmp_path).items():
         result = score(source, regression.labels, regression.task)  # type: ignore[arg-type]
         assert (result.public_score, result.private_score) == pytest.approx(EXPECTED, rel=1e-12), name
         assert result.rows == 6
 
 
-@pytest.mark.parametrize("precise", [False, True], ids=["fast path", "precise path"])
-def test_class_spellings(quality: Case, lead: Case, anomaly: Case, monkeypatch: pytest.MonkeyPatch,
-                         precise: bool) -> None:
-    if precise:
-        monkeypatch.setattr(_reader, "_fast", lambda *args: None)
+@pytest.mark.parametrize("path", PATHS)
+def test_class_spellings(quality: Case, lead: Case, anomaly: Case, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    use_path(monkeypatch, path)
     q = "PRODUCT_ID,Y_Class\nTEST_000,0\nTEST_001,1.0\nTEST_002, 2\nTEST_003,1\nTEST_004,0\nTEST_005,2\nTEST_006,1\n"
     assert score(q.encode(), quality.labels, quality.task).public_score == 1.0
     ld = "id,is_converted\n0,TRUE\n1,false\n2,0\n3,1\n"

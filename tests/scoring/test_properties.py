@@ -1,4 +1,4 @@
-"""Property tests: any bytes either score or raise SubmissionRejected, and both reading paths agree."""
+"""Property tests: any bytes either score or raise SubmissionRejected, and all three reading paths agree."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scoring import SubmissionRejected, score
-from scoring import _reader
+from scoring import SubmissionRejected, _problems, _reader, score
 
 from .conftest import (
     ANOMALY_LABELS,
@@ -61,7 +60,7 @@ def outcome(data: bytes, case: Case) -> tuple[str, object]:
         result = score(data, case.labels, case.task)
     except SubmissionRejected as exc:
         assert exc.message and exc.problems and exc.counts
-        assert len(exc.problems) <= _reader.MAX_DETAILS + 3
+        assert len(exc.problems) <= _problems.MAX_DETAILS + 3
         for problem in exc.problems:
             assert problem.line is None or problem.line >= 1
         return "rejected", exc.message
@@ -71,11 +70,13 @@ def outcome(data: bytes, case: Case) -> tuple[str, object]:
 
 
 def both_paths(data: bytes, case: Case) -> tuple[str, object]:
-    """Score on the normal route and on the precise path alone; they must agree."""
+    """Score on the normal route, from the bulk path on, and on the precise path alone: all agree."""
     normal = outcome(data, case)
     with mock.patch.object(_reader, "_fast", lambda *args: None):
-        precise = outcome(data, case)
-    assert normal == precise
+        bulk = outcome(data, case)
+        with mock.patch.object(_reader, "_bulk", lambda *args: None):
+            precise = outcome(data, case)
+    assert normal == bulk == precise
     return normal
 
 

@@ -1,0 +1,217 @@
+"""The bulk path: check every cell at once with pyarrow and numpy, and still give line numbers.
+
+pyarrow reads each cell as text. When every physical line after the header is exactly one row
+(counting line breaks proves it: no blank line inside, no field spanning lines), row i is line
+i + 2, and the checks are vectorised: numbers by a regular expression that accepts exactly what
+the precise path's float() accepts, classes by a hash lookup, ids through the labels' index.
+Only the first problems are worded in Python, with the same messages as the precise path, and
+only the problems up to where that path would stop are counted. Otherwise it gives up (None).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from scoring import _problems
+from scoring._columns import MAX_LINE, Parsed, arrow_options, coded, text_codes, text_type
+from scoring._fields import NUMBER_PATTERN, WHITESPACE, Field, lookup, spellings
+from scoring._idindex import IdIndex
+from scoring._problems import Collector, code_kind, number_kind
+from scoring._source import Source
+
+__all__ = ["read_bulk"]
+
+_OK, _EMPTY, _UNKNOWN, _DUPLICATE = 0, 1, 2, 3
+_SCAN_BLOCK = 16 << 20  # bytes scanned at a time for line breaks
+
+
+def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: str, fields: Sequence[Field],
+              expected: IdIndex | None) -> Parsed | None:
+    """Read and check all rows at once; None if lines and rows do not match one to one."""
+    data = source.load()
+    lines = _data_lines(data, header_end)
+    types = {id_name: pa.string(), **{f.name: text_type(f) for f in fields}}
+    try:
+        table = pcsv.read_csv(pa.BufferReader(data), **arrow_options(header, types))  # type: ignore[arg-type]
+    except (pa.ArrowException, ValueError):
+        return None
+    rows = table.num_rows
+    if rows != lines or _beyond_precise_limits(data, header_end, table):
+        return None
+    ids = table.column(id_name).combine_chunks()
+    id_kind, first_row, label_of_row = _check_ids(ids, expected)
+    values: dict[str, np.ndarray | pa.ChunkedArray] = {}
+    categories: dict[str, list[str]] = {}
+    bad: dict[str, np.ndarray] = {}
+    for f in fields:
+        column = table.column(f.name)
+        if f.is_float:
+            values[f.name], bad[f.name] = _numbers(column, f.kind == "probability")
+        elif f.kind == "text":
+            values[f.name], categories[f.name] = text_codes(column)
+        else:
+            codes = coded(column, lookup(f), spellings(f))
+            values[f.name], bad[f.name] = codes, codes < 0
+    per_row = (id_kind != _OK).astype(np.int64)
+    for mask in bad.values():
+        per_row += mask
+    problems = Collector()
+    cumulative = np.cumsum(per_row)
+    stop = None
+    if rows and cumulative[-1] >= _problems.MAX_PROBLEMS:
+        stop = int(np.searchsorted(cumulative, _problems.MAX_PROBLEMS))  # the precise path stops after this row
+    limit = rows if stop is None else stop + 1
+    _describe_first(problems, table, ids, id_name, fields, bad, id_kind, first_row, per_row[:limit], expected)
+    problems.counts = _count(table, fields, bad, id_kind[:limit], limit)
+    problems.total = sum(problems.counts.values())
+    if stop is not None:
+        problems.stopped(stop + 2)
+    elif expected is not None:
+        seen = np.zeros(len(expected), dtype=bool)
+        seen[label_of_row[label_of_row >= 0]] = True
+        missing = np.flatnonzero(~seen)
+        if missing.size:
+            problems.missing_ids(id_name, int(missing.size), expected.ids[int(missing[0])].as_py())
+    elif rows == 0:
+        problems.no_rows()
+    problems.check()
+    if expected is None:
+        return Parsed(rows, ids, values, categories, None)
+    order = np.empty(rows, dtype=np.int64)
+    order[label_of_row] = np.arange(rows)
+    identity = bool(np.array_equal(order, np.arange(rows)))
+    return Parsed(rows, expected.ids, values, categories, None if identity else order)
+
+
+def _data_lines(data: bytes, start: int) -> int:
+    """Return the number of physical lines from `start`, ignoring line breaks at the very end."""
+    end = len(data)
+    while end > start:  # strip the final run of line breaks, a block at a time
+        block = data[max(start, end - 4096):end]
+        kept = block.rstrip(b"\r\n")
+        end -= len(block) - len(kept)
+        if kept:
+            break
+    if end <= start:
+        return 0
+    breaks = data.count(b"\n", start, end) + data.count(b"\r", start, end) - data.count(b"\r\n", start, end)
+    return breaks + 1
+
+
+def _beyond_precise_limits(data: bytes, start: int, table: pa.Table) -> bool:
+    """Return whether a line or field exceeds what the precise path accepts (it must decide then)."""
+    field_limit = csv.field_size_limit()
+    for column in table.columns:
+        if pa.types.is_string(column.type) and len(column) and pc.max(pc.utf8_length(column)).as_py() > field_limit:
+            return True
+    view = np.frombuffer(data, dtype=np.uint8)
+    previous = start - 1  # position of the line break before the current line
+    for block in range(start, len(data), _SCAN_BLOCK):
+        chunk = view[block:block + _SCAN_BLOCK]
+        breaks = np.flatnonzero((chunk == 10) | (chunk == 13)) + block
+        if breaks.size == 0:
+            continue
+        gaps = np.diff(breaks, prepend=previous) - 1
+        if int(gaps.max()) > MAX_LINE:
+            return True
+        previous = int(breaks[-1])
+    return len(data) - previous - 1 > MAX_LINE
+
+
+def _check_ids(ids: pa.Array, expected: IdIndex | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Classify each row's id (ok, empty, unknown, duplicate) as the precise path does.
+
+    Returns the kinds, the row of the first occurrence of each row's id, and (with expected ids)
+    each row's position in the labels (-1: not there).
+    """
+    rows = len(ids)
+    kind = np.zeros(rows, dtype=np.int8)
+    empty = pc.equal(ids, "").to_numpy(zero_copy_only=False) if rows else np.zeros(0, dtype=bool)
+    if expected is not None:
+        label_of_row = expected.lookup(ids) if rows else np.zeros(0, dtype=np.int64)
+        known = np.flatnonzero(label_of_row >= 0)
+        positions = label_of_row[known]
+        first_of_label = np.full(len(expected), -1, dtype=np.int64)
+        labels_seen, first = np.unique(positions, return_index=True)
+        first_of_label[labels_seen] = known[first]
+        first_row = np.where(label_of_row >= 0, first_of_label[np.maximum(label_of_row, 0)], -1)
+        kind[label_of_row < 0] = _UNKNOWN
+        kind[(label_of_row < 0) & empty] = _EMPTY
+        kind[(label_of_row >= 0) & (first_row != np.arange(rows))] = _DUPLICATE
+        return kind, first_row, label_of_row
+    codes = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    first_of_code = np.zeros(int(codes.max()) + 1 if rows else 0, dtype=np.int64)
+    distinct, first = np.unique(codes, return_index=True)
+    first_of_code[distinct] = first
+    first_row = first_of_code[codes]
+    duplicate = first_row != np.arange(rows)
+    kind[empty & ~duplicate] = _EMPTY
+    kind[duplicate] = _DUPLICATE
+    return kind, first_row, np.zeros(0, dtype=np.int64)
+
+
+def _numbers(column: pa.ChunkedArray, probability: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the values of a number column and a mask of its invalid cells."""
+    text = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if len(text) == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    match = pc.match_substring_regex(text, NUMBER_PATTERN)
+    safe = pc.if_else(match, pc.utf8_trim(text, characters=WHITESPACE), "0")
+    values = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
+    ok = match.to_numpy(zero_copy_only=False) & np.isfinite(values)
+    if probability:
+        ok &= (values >= 0.0) & (values <= 1.0)
+    return values, ~ok
+
+
+def _describe_first(problems: Collector, table: pa.Table, ids: pa.Array, id_name: str, fields: Sequence[Field],
+                    bad: dict[str, np.ndarray], id_kind: np.ndarray, first_row: np.ndarray, per_row: np.ndarray,
+                    expected: IdIndex | None) -> None:
+    """Word the problems of the first rows that have any, in the precise path's order."""
+    for row in np.flatnonzero(per_row):
+        if len(problems.details) >= _problems.MAX_DETAILS:
+            return
+        line = int(row) + 2
+        key = ids[int(row)].as_py()
+        kind = id_kind[row]
+        if kind == _EMPTY:
+            problems.empty_id(line, id_name)
+        elif kind == _UNKNOWN:
+            padded = expected is not None and expected.position(key.strip()) is not None
+            problems.unknown_id(key, line, id_name, padded)
+        elif kind == _DUPLICATE:
+            problems.duplicate_id(key, line, id_name, int(first_row[row]) + 2)
+        for f in fields:
+            if f.name in bad and bad[f.name][row]:
+                text = table.column(f.name)[int(row)].as_py()
+                if f.is_float:
+                    problems.bad_number(text, line, f.name, f.kind == "probability")
+                else:
+                    problems.bad_code(f, text, line, f.name)
+
+
+def _count(table: pa.Table, fields: Sequence[Field], bad: dict[str, np.ndarray], id_kind: np.ndarray,
+           limit: int) -> Counter[str]:
+    """Count every problem in the first `limit` rows by kind."""
+    counts: Counter[str] = Counter()
+    for code, name in ((_EMPTY, "empty id"), (_UNKNOWN, "unknown id"), (_DUPLICATE, "duplicate id")):
+        n = int(np.count_nonzero(id_kind == code))
+        if n:
+            counts[name] = n
+    for f in fields:
+        if f.name not in bad:
+            continue
+        rows = np.flatnonzero(bad[f.name][:limit])
+        if rows.size == 0:
+            continue
+        texts = table.column(f.name).take(pa.array(rows)).to_pylist()
+        probability = f.kind == "probability"
+        counts.update(number_kind(t, probability) if f.is_float else code_kind(f, t) for t in texts)
+    return counts

@@ -1,0 +1,105 @@
+"""What the readers return (`Parsed`) and the pieces of pyarrow reading they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from scoring._fields import Field
+
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_LINE",
+    "Parsed",
+    "arrow_options",
+    "coded",
+    "sorted_codes",
+    "text_codes",
+    "text_type",
+]
+
+MAX_LINE = 1 << 20  # bytes in one physical line
+MAX_COLUMNS = 10_000  # names in the header
+_BLOCK_SIZE = 1 << 20  # bytes pyarrow parses per task
+
+
+@dataclass
+class Parsed:
+    """Columns read from a CSV, in file row order unless `order` says otherwise.
+
+    `values[name]` is a float64 ndarray or pyarrow ChunkedArray (number, probability), or an
+    ndarray of integer codes (class, boolean: index in the classes; usage: 1 = public; text:
+    index in `categories[name]`). With expected ids, `order[i]` is the file row of the i-th
+    expected id (None: the file has them in the same order).
+    """
+
+    rows: int
+    ids: pa.Array
+    values: dict[str, np.ndarray | pa.ChunkedArray]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    order: np.ndarray | None = None
+
+    def column(self, name: str) -> np.ndarray:
+        """Return a column as one contiguous ndarray (copying pyarrow chunks)."""
+        value = self.values[name]
+        if isinstance(value, pa.ChunkedArray):
+            return value.to_numpy()
+        return value
+
+
+def arrow_options(header: Sequence[str], types: Mapping[str, pa.DataType]) -> dict[str, object]:
+    """Return the pyarrow.csv.read_csv options shared by the fast and bulk paths."""
+    return {
+        "read_options": pcsv.ReadOptions(column_names=list(header), skip_rows=1, block_size=_BLOCK_SIZE),
+        "convert_options": pcsv.ConvertOptions(
+            column_types=dict(types), include_columns=list(types), null_values=[], strings_can_be_null=False,
+            quoted_strings_can_be_null=False, check_utf8=True),
+    }
+
+
+def text_type(f: Field) -> pa.DataType:
+    """Return the pyarrow type a non-float field is read as."""
+    return pa.dictionary(pa.int32(), pa.string()) if f.kind == "text" else pa.string()
+
+
+def coded(column: pa.ChunkedArray, lookup: Callable[[str], int | None], spellings: Sequence[str]) -> np.ndarray:
+    """Map a string column to codes, -1 where a value is invalid.
+
+    `spellings` are the usual texts (code = position); other texts are looked up once each.
+    """
+    values = list(spellings)
+    table = list(range(len(values)))
+    index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
+    if index.null_count:
+        others = pc.unique(column.filter(pc.is_null(index))).to_pylist()
+        values += others
+        table += [-1 if (code := lookup(s)) is None else code for s in others]
+        index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
+    return np.asarray(table, dtype=np.int64)[index.to_numpy()]
+
+
+def text_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Encode a dictionary column of free text as codes into its sorted distinct values."""
+    out = np.empty(len(column), dtype=np.int64)
+    names: dict[str, int] = {}
+    start = 0
+    for chunk in column.chunks:
+        table = [names.setdefault(s, len(names)) for s in chunk.dictionary.to_pylist()]
+        indices = chunk.indices.to_numpy(zero_copy_only=False)
+        out[start:start + len(chunk)] = np.asarray(table, dtype=np.int64)[indices] if table else 0
+        start += len(chunk)
+    return sorted_codes(out, names)
+
+
+def sorted_codes(codes: np.ndarray, names: Mapping[str, int]) -> tuple[np.ndarray, list[str]]:
+    """Renumber codes so that they index the sorted names (independent of the row order)."""
+    ordered = sorted(names)
+    remap = np.empty(len(names), dtype=np.int64)
+    for new, name in enumerate(ordered):
+        remap[names[name]] = new
+    return (remap[codes] if len(names) else codes), ordered
