@@ -43,7 +43,7 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
     except (pa.ArrowException, ValueError):
         return None
     rows = table.num_rows
-    if rows != lines or _beyond_precise_limits(data, header_end, table):
+    if rows != lines or _beyond_precise_limits(data, header_end, table, header):
         return None
     ids = table.column(id_name).combine_chunks()
     id_kind, first_row, label_of_row = _check_ids(ids, expected)
@@ -101,28 +101,41 @@ def _data_lines(data: bytes, start: int) -> int:
             break
     if end <= start:
         return 0
-    breaks = data.count(b"\n", start, end) + data.count(b"\r", start, end) - data.count(b"\r\n", start, end)
+    breaks = data.count(b"\n", start, end)
+    returns = data.count(b"\r", start, end)
+    if returns:
+        breaks += returns - data.count(b"\r\n", start, end)
     return breaks + 1
 
 
-def _beyond_precise_limits(data: bytes, start: int, table: pa.Table) -> bool:
+def _beyond_precise_limits(data: bytes, start: int, table: pa.Table, header: Sequence[str]) -> bool:
     """Return whether a line or field exceeds what the precise path accepts (it must decide then)."""
     field_limit = csv.field_size_limit()
+    row_bytes = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        if pa.types.is_string(column.type) and len(column) and pc.max(pc.utf8_length(column)).as_py() > field_limit:
-            return True
+        if pa.types.is_string(column.type) and len(column):
+            if pc.max(pc.utf8_length(column)).as_py() > field_limit:
+                return True
+            row_bytes += pc.binary_length(column).to_numpy()
+    if table.num_columns == len(header) and all(pa.types.is_string(c.type) for c in table.columns):
+        # Quoting at most doubles a field and adds 2 quotes; then the commas and the line break.
+        if not table.num_rows or int(row_bytes.max()) * 2 + 3 * len(header) <= MAX_LINE:
+            return False
+    return _longest_line(data, start) > MAX_LINE
+
+
+def _longest_line(data: bytes, start: int) -> int:
+    """Return the length in bytes of the longest physical line from `start`, without its line break."""
     view = np.frombuffer(data, dtype=np.uint8)
     previous = start - 1  # position of the line break before the current line
+    longest = 0
     for block in range(start, len(data), _SCAN_BLOCK):
         chunk = view[block:block + _SCAN_BLOCK]
         breaks = np.flatnonzero((chunk == 10) | (chunk == 13)) + block
-        if breaks.size == 0:
-            continue
-        gaps = np.diff(breaks, prepend=previous) - 1
-        if int(gaps.max()) > MAX_LINE:
-            return True
-        previous = int(breaks[-1])
-    return len(data) - previous - 1 > MAX_LINE
+        if breaks.size:
+            longest = max(longest, int((np.diff(breaks, prepend=previous) - 1).max()))
+            previous = int(breaks[-1])
+    return max(longest, len(data) - previous - 1)
 
 
 def _check_ids(ids: pa.Array, expected: IdIndex | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -159,13 +172,22 @@ def _check_ids(ids: pa.Array, expected: IdIndex | None) -> tuple[np.ndarray, np.
 
 def _numbers(column: pa.ChunkedArray, probability: bool) -> tuple[np.ndarray, np.ndarray]:
     """Return the values of a number column and a mask of its invalid cells."""
-    text = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if len(text) == 0:
-        return np.zeros(0), np.zeros(0, dtype=bool)
-    match = pc.match_substring_regex(text, NUMBER_PATTERN)
-    safe = pc.if_else(match, pc.utf8_trim(text, characters=WHITESPACE), "0")
-    values = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
-    ok = match.to_numpy(zero_copy_only=False) & np.isfinite(values)
+    values = np.empty(len(column), dtype=np.float64)
+    ok = np.empty(len(column), dtype=bool)
+    start = 0
+    for chunk in column.chunks:
+        stop = start + len(chunk)
+        try:  # most chunks convert whole; pyarrow accepts no text that float() refuses
+            values[start:stop] = pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False)
+            ok[start:stop] = True
+        except pa.ArrowInvalid:
+            # The regular expression accepts exactly float()'s decimal texts; convert only those.
+            match = pc.match_substring_regex(chunk, NUMBER_PATTERN)
+            safe = pc.if_else(match, pc.utf8_trim(chunk, characters=WHITESPACE), "0")
+            values[start:stop] = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
+            ok[start:stop] = match.to_numpy(zero_copy_only=False)
+        start = stop
+    ok &= np.isfinite(values)
     if probability:
         ok &= (values >= 0.0) & (values <= 1.0)
     return values, ~ok
@@ -188,7 +210,7 @@ def _describe_first(problems: Collector, table: pa.Table, ids: pa.Array, id_name
             problems.unknown_id(key, line, id_name, padded)
         elif kind == _DUPLICATE:
             problems.duplicate_id(key, line, id_name, int(first_row[row]) + 2)
-        for f in fields:
+        for f in sorted(fields, key=lambda f: not f.is_float):  # the precise path's order: numbers first
             if f.name in bad and bad[f.name][row]:
                 text = table.column(f.name)[int(row)].as_py()
                 if f.is_float:

@@ -78,8 +78,11 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
     ncols = len(header)
     id_pos = header.index(id_name)
     text_names: dict[str, dict[str, int]] = {}
-    checks = [(header.index(f.name), f.name, _checker(f, problems, text_names)) for f in fields]
     stores: list[array[float] | array[int]] = [array("d" if f.is_float else "q") for f in fields]
+    numbers = [(header.index(f.name), f.name, f.kind == "probability", store)
+               for f, store in zip(fields, stores, strict=True) if f.is_float]
+    others = [(header.index(f.name), f.name, _checker(f, problems, text_names), store)
+              for f, store in zip(fields, stores, strict=True) if not f.is_float]
     index = expected.mapping() if expected is not None else None
     seen: dict[str, int] = {}  # id → first line (no expected ids)
     first_line = [0] * len(expected) if expected is not None else []
@@ -115,7 +118,20 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
                         problems.empty_id(line, id_name)
                     seen.setdefault(key, line)
                     ids.append(key)
-                for (col, name, check), store in zip(checks, stores, strict=True):
+                for col, name, probability, store in numbers:  # inlined: the hot loop of this path
+                    text = row[col]
+                    try:
+                        value = float(text)
+                    except ValueError:
+                        value = None
+                    # value - value == 0 only for finite values; float() also takes '1_0' and non-ASCII digits.
+                    if value is not None and value - value == 0.0 and (not probability or 0.0 <= value <= 1.0) \
+                            and "_" not in text and text.isascii():
+                        store.append(value)
+                    else:
+                        problems.bad_number(text, line, name, probability)
+                        store.append(0.0)
+                for col, name, check, store in others:
                     store.append(check(row[col], line, name))
             if problems.total >= _problems.MAX_PROBLEMS:
                 problems.stopped(line)
@@ -134,24 +150,8 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
     return _parsed(fields, stores, text_names, ids, positions, expected)
 
 
-def _checker(f: Field, problems: Collector, text_names: dict[str, dict[str, int]]) -> Callable[[str, int, str], float | int]:
-    """Return the function that checks one cell of a field and returns its value or code."""
-    if f.is_float:
-        probability = f.kind == "probability"
-
-        def number(text: str, line: int, column: str) -> float:
-            try:
-                value = float(text)
-            except ValueError:
-                value = None
-            # value - value == 0 only for finite values; float() also takes '1_0' and non-ASCII digits.
-            if value is not None and value - value == 0.0 and (not probability or 0.0 <= value <= 1.0) \
-                    and "_" not in text and text.isascii():
-                return value
-            problems.bad_number(text, line, column, probability)
-            return 0.0
-
-        return number
+def _checker(f: Field, problems: Collector, text_names: dict[str, dict[str, int]]) -> Callable[[str, int, str], int]:
+    """Return the function that checks one cell of a coded or text field and returns its code."""
     if f.kind == "text":
         names = text_names[f.name] = {}
         return lambda text, line, column: names.setdefault(text, len(names))
