@@ -142,22 +142,21 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
 def leaderboard_view(session: Session, comp: Competition, caller: Any, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
     from server.errors import Forbidden
-    from server.services.snapshot import get_snapshot, snapshot_content
+    from server.services.snapshot import snapshot_boards
     from server.services.visibility import can_see_private
 
     if split == "private" and not can_see_private(caller, comp):
         raise Forbidden("the private leaderboard is hidden until the organizers publish the final standings")
-    snapshot = get_snapshot(session, comp) if comp.frozen_at is not None else None
-    if snapshot is not None:
-        content = snapshot_content(snapshot)
-        entries = content["public_board"] if split == "public" else content["private_board"]
+    frozen = snapshot_boards(session, comp) if comp.frozen_at is not None else None
+    if frozen is not None:
+        entries = frozen[1] if split == "public" else frozen[2]
     else:
         entries = public_board(session, comp) if split == "public" else private_board(session, comp)
     fields = _PUBLIC_FIELDS if split == "public" else _PRIVATE_FIELDS
     return {
         "competition": comp.slug, "split": split, "frozen": comp.frozen_at is not None,
         "published": comp.published_at is not None,
-        "snapshot_sha256": snapshot.sha256 if snapshot is not None else None,
+        "snapshot_sha256": frozen[0] if frozen is not None else None,
         "metric": comp.metric, "greater_is_better": comp.greater_is_better,
         "entries": [{k: e.get(k) for k in fields} for e in entries],
     }

@@ -26,9 +26,10 @@ class NewTeam:
 
 
 def _clean_name(value: str, what: str) -> str:
-    name = " ".join((value or "").split())
-    if not name or len(name) > 100:
-        raise BadRequest(f"{what} must be 1-100 characters, found {len(name)}")
+    # Kept verbatim (a name like "\t=1" stays as typed; exports neutralise it), but never blank.
+    name = value or ""
+    if not name.strip() or len(name) > 100:
+        raise BadRequest(f"{what} must be 1-100 characters and not blank, found {len(name)} characters")
     return name
 
 

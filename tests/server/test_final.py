@@ -18,8 +18,7 @@ from server.services.competitions import get_competition
 from server.services.verify import verify
 from tests.server.conftest import Env, tiny_predictions
 
-# Names a spreadsheet would run as formulas; "\t=1" is written straight into the database because
-# team registration normalises whitespace (it would store "=1").
+# Names a spreadsheet would run as formulas (registered verbatim, neutralised on export).
 FORMULA_NAMES = ["=1+2", "@SUM(1)", "-cmd", "\t=1"]
 
 
@@ -54,7 +53,7 @@ def _submit(env: Env, token: str, data: bytes) -> str:
 def run_competition(env: Env) -> Finished:
     """Teams submit (some choose finals, some do not); the clock passes end_at."""
     env.competition()
-    names = ["Alpha", "Beta", "Gamma", *FORMULA_NAMES[:3], "Tab"]
+    names = ["Alpha", "Beta", "Gamma", *FORMULA_NAMES]
     tokens = {n: env.team(n) for n in names}
     subs: dict[str, list[str]] = {n: [] for n in names}
     # Public/private RMSE offsets; every file differs, so every stored file is its own.
@@ -65,7 +64,7 @@ def run_competition(env: Env) -> Finished:
         "=1+2": [(0.25, 0.25)],
         "@SUM(1)": [(0.60, 0.30)],
         "-cmd": [(0.80, -1.0)],                                # private offset -1: RMSE 1.0
-        "Tab": [(0.90, 0.80)],
+        "\t=1": [(0.90, 0.80)],
     }
     for team, offsets in plan.items():
         for pub, priv in offsets:
@@ -77,10 +76,8 @@ def run_competition(env: Env) -> Finished:
                 {"submission_ids": [subs["Alpha"][0], subs["Alpha"][2]]}).status_code == 200
     assert _put(env, "/api/v1/competitions/tiny/selection", tokens["Gamma"],
                 {"submission_ids": [subs["Gamma"][0]]}).status_code == 200
-    with env.rt.write() as session:
-        session.execute(sa.update(Team).where(Team.name == "Tab").values(name="\t=1"))
+    with env.rt.session() as session:
         team_ids = dict(session.execute(sa.select(Team.name, Team.id)).all())
-    tokens["\t=1"], subs["\t=1"] = tokens.pop("Tab"), subs.pop("Tab")
     return Finished(tokens, subs, team_ids)
 
 
