@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +20,7 @@ __all__ = [
     "Parsed",
     "arrow_options",
     "coded",
+    "in_halves",
     "sorted_codes",
     "text_codes",
     "text_type",
@@ -26,6 +29,7 @@ __all__ = [
 MAX_LINE = 1 << 20  # bytes in one physical line
 MAX_COLUMNS = 10_000  # names in the header
 _BLOCK_SIZE = 1 << 20  # bytes pyarrow parses per task
+_PARALLEL_ROWS = 200_000  # columns at least this long are mapped by two threads
 
 
 @dataclass
@@ -72,15 +76,42 @@ def coded(column: pa.ChunkedArray, lookup: Callable[[str], int | None], spelling
 
     `spellings` are the usual texts (code = position); other texts are looked up once each.
     """
-    values = list(spellings)
-    table = list(range(len(values)))
-    index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
-    if index.null_count:
-        others = pc.unique(column.filter(pc.is_null(index))).to_pylist()
-        values += others
-        table += [-1 if (code := lookup(s)) is None else code for s in others]
-        index = pc.index_in(column, value_set=pa.array(values, type=pa.string()))
+    values = pa.array(list(spellings), type=pa.string())
+    out = np.empty(len(column), dtype=np.int64)
+
+    def usual(part: pa.ChunkedArray, start: int) -> bool:
+        index = pc.index_in(part, value_set=values)
+        if index.null_count:
+            return False
+        out[start:start + len(part)] = index.to_numpy()
+        return True
+
+    if in_halves(column, usual):
+        return out
+    others = pc.unique(column.filter(pc.is_null(pc.index_in(column, value_set=values)))).to_pylist()
+    table = list(range(len(values))) + [-1 if (code := lookup(s)) is None else code for s in others]
+    index = pc.index_in(column, value_set=pa.array(list(spellings) + others, type=pa.string()))
     return np.asarray(table, dtype=np.int64)[index.to_numpy()]
+
+
+def in_halves(column: pa.ChunkedArray, work: Callable[[pa.ChunkedArray, int], bool]) -> bool:
+    """Run work(part, first_row) on the two halves of a large column at once; return whether both succeed.
+
+    pyarrow's compute functions release the GIL, so two threads use two cores; the thread is
+    made per call (a pool made before an RQ worker forks would not survive the fork).
+    """
+    chunks = column.chunks
+    if len(column) < _PARALLEL_ROWS or len(chunks) < 2 or (os.cpu_count() or 1) < 2:
+        return work(column, 0)
+    half = len(chunks) // 2
+    first = pa.chunked_array(chunks[:half], type=column.type)
+    second = pa.chunked_array(chunks[half:], type=column.type)
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: result.append(work(second, len(first))))
+    thread.start()
+    ok = work(first, 0)
+    thread.join()
+    return ok and bool(result) and result[0]
 
 
 def text_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 __all__ = ["IdIndex", "hash_strings"]
 
 _MAX_HASHED_BYTES = 64  # longer ids use pyarrow's index_in
-_CHUNK = 1 << 16  # strings hashed at a time: bounds the temporary padded matrix to 4 MiB
+_CHUNK = 1 << 16
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # a free slot of the table (no id has position 2**32 - 1)  # strings hashed at a time: bounds the temporary padded matrix to 4 MiB
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
 _M3 = np.uint64(0x94D049BB133111EB)
@@ -84,8 +85,7 @@ class IdIndex:
         self.ids = ids
         self._chunked = pa.chunked_array([ids], type=ids.type)
         self._mapping: dict[str, int] | None = None
-        self._slot_hash: np.ndarray | None = None
-        self._slot_position: np.ndarray | None = None
+        self._table: np.ndarray | None = None
         self._shift = np.uint64(0)
         hashes = hash_strings(ids)
         if hashes is not None:
@@ -95,72 +95,80 @@ class IdIndex:
         return len(self.ids)
 
     def _build(self, hashes: np.ndarray) -> None:
-        """Build an open-addressing table (load ≤ 1/2, linear probing), inserting in bulk.
+        """Build an open-addressing table (load ≤ 1/2, double hashing), inserting in bulk.
 
-        Slot s holds the hash of its id in `_slot_hash[s]` and the id's position in
-        `_slot_position[s]` (-1: empty). Two flat arrays gather much faster than one of pairs.
+        Each slot is one uint64: the hash's low 32 bits above the id's position, _EMPTY when
+        free, so that a probe is one random read. (Matches are confirmed on the strings.)
         """
         bits = max(4, int(np.ceil(np.log2(max(2 * len(hashes), 2)))))
         size = 1 << bits
         self._shift = np.uint64(64 - bits)
-        slot_hash = np.zeros(size, dtype=np.uint64)
-        slot_position = np.full(size, -1, dtype=np.int32 if len(hashes) < 2**31 else np.int64)
+        table = np.full(size, _EMPTY, dtype=np.uint64)
         keys = np.arange(len(hashes), dtype=np.int64)
         slots = (hashes >> self._shift).astype(np.int64)
+        steps = _steps(hashes, size)
+        packed = (hashes << np.uint64(32)) | keys.astype(np.uint64)
         while keys.size:
-            free = np.flatnonzero(slot_position[slots] == -1)
+            free = np.flatnonzero(table[slots] == _EMPTY)
             claimed, first = np.unique(slots[free], return_index=True)
-            winners = keys[free[first]]
-            slot_hash[claimed] = hashes[winners]
-            slot_position[claimed] = winners
+            table[claimed] = packed[keys[free[first]]]
             placed = np.zeros(keys.size, dtype=bool)
             placed[free[first]] = True
-            keys, slots = keys[~placed], (slots[~placed] + 1) & (size - 1)
-        self._slot_hash, self._slot_position = slot_hash, slot_position
+            keys, slots, steps = keys[~placed], (slots[~placed] + steps[~placed]) & (size - 1), steps[~placed]
+        self._table = table
 
-    def _lookup(self, column: pa.ChunkedArray) -> np.ndarray | None:
-        """Return the label position of each row's id, -1 if absent; None if ids cannot be hashed."""
-        if self._slot_position is None:
+    def _lookup(self, column: pa.Array) -> np.ndarray | None:
+        """Return the candidate label position of each row's id, -1 if absent; None if ids cannot be hashed."""
+        if self._table is None:
             return None
         hashes = hash_strings(column)
         if hashes is None:
             return None
-        mask = len(self._slot_position) - 1
+        table, mask, low = self._table, len(self._table) - 1, np.uint64(0xFFFFFFFF)
         result = np.full(len(hashes), -1, dtype=np.int64)
         keys: np.ndarray | None = None  # None: every row (saves gathers in the first round)
         slots = (hashes >> self._shift).astype(np.int64)
-        pending = hashes
+        steps = _steps(hashes, len(table))
+        fingerprint = hashes << np.uint64(32)
         while slots.size:
-            position = self._slot_position[slots]
-            filled = position != -1
-            match = filled & (self._slot_hash[slots] == pending)
+            found = table[slots]
+            filled = found != _EMPTY
+            match = filled & ((found & ~low) == fingerprint)
+            positions = (found[match] & low).astype(np.int64)
+            go_on = np.flatnonzero(filled & ~match)
             if keys is None:
-                result[match] = position[match]
-                go_on = np.flatnonzero(filled & ~match)
+                result[match] = positions
                 keys = go_on
             else:
-                result[keys[match]] = position[match]
-                go_on = np.flatnonzero(filled & ~match)
+                result[keys[match]] = positions
                 keys = keys[go_on]
-            slots, pending = (slots[go_on] + 1) & mask, pending[go_on]
+            slots, fingerprint, steps = (slots[go_on] + steps[go_on]) & mask, fingerprint[go_on], steps[go_on]
         return result
 
     def lookup(self, column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         """Return the position of each id of `column` in the labels, -1 where it is not one (exact)."""
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        result = self._lookup(pa.chunked_array([column], type=column.type))
+        result = self._lookup(column)
         if result is None:
             return _positions(column, self.ids)
         found = np.flatnonzero(result >= 0)
         if found.size:
             # Equal hashes are not equal strings: confirm each match, decide the rest exactly.
-            rows = pa.array(found)
-            same = pc.equal(column.take(rows), self.ids.take(pa.array(result[found]))).to_numpy(zero_copy_only=False)
+            same = self._same(column, found, result[found])
             wrong = found[~same]
             if wrong.size:
                 result[wrong] = _positions(column.take(pa.array(wrong)), self.ids)
         return result
+
+    def _same(self, column: pa.Array, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Return whether column[rows] equals ids[positions], element by element."""
+        mine = _fixed_width(self.ids)
+        theirs = _fixed_width(column)
+        if mine is not None and theirs is not None and mine.dtype == theirs.dtype:
+            return mine[positions] == theirs[rows]  # numpy compares fixed-width bytes fast
+        return pc.equal(column.take(pa.array(rows)), self.ids.take(pa.array(positions))).to_numpy(
+            zero_copy_only=False)
 
     def position(self, key: str) -> int | None:
         """Return the position of one id, or None."""
@@ -184,6 +192,28 @@ class IdIndex:
         if self._mapping is None:
             self._mapping = {key: i for i, key in enumerate(self.ids.to_pylist())}
         return self._mapping
+
+
+def _steps(hashes: np.ndarray, size: int) -> np.ndarray:
+    """Return each key's probe step (double hashing: odd, so every slot of a power-of-two table is reached)."""
+    return ((hashes & np.uint64(size - 1)) | np.uint64(1)).astype(np.int64)
+
+
+def _fixed_width(array: pa.Array) -> np.ndarray | None:
+    """Return the strings as a numpy 'S<width>' view when all have one width (1 to 64 bytes), else None."""
+    n = len(array)
+    if n == 0 or array.null_count:
+        return None
+    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=offset_type)[array.offset:array.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if not 0 < width <= _MAX_HASHED_BYTES or int(offsets[-1] - offsets[0]) != width * n:
+        return None
+    if not np.all(np.diff(offsets) == width):
+        return None
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+    # 'S' comparisons ignore trailing NUL bytes; compare raw bytes (a void view) instead.
+    return data.view(np.dtype((np.void, width)))
 
 
 def _positions(column: pa.Array, ids: pa.Array) -> np.ndarray:

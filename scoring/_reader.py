@@ -134,4 +134,5 @@ def _fast(source: Source, header: Sequence[str], header_end: int, id_name: str, 
             if (codes < 0).any():
                 return None
             values[f.name] = codes
-    return Parsed(table.num_rows, ids.combine_chunks(), values, categories, order)
+    return Parsed(table.num_rows, expected.ids if expected is not None else ids.combine_chunks(), values,
+                  categories, order)

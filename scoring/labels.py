@@ -105,10 +105,10 @@ def read_labels(
         public_mask = assign_public(parsed.ids.to_pylist(), public_fraction, seed)
         fraction = float(public_fraction)
         split = "hash"
-    y = _matrix(parsed, task)
-    if metric.binary_labels and not np.isin(y, (0.0, 1.0)).all():
-        raise LabelsError(f"{where}: metric {metric.name} needs true values 0 or 1 in "
-                          f"{', '.join(task.target_names)}; found others")
+    if metric.binary_labels:
+        for name in task.target_names:
+            if not np.isin(parsed.column(name), (0.0, 1.0)).all():
+                raise LabelsError(f"{where}: metric {metric.name} needs true values 0 or 1 in {name}; found others")
     groups = parsed.column(group) if group is not None else None
     rows = {}
     for name, mask in (("public", public_mask), ("private", ~public_mask)):
@@ -116,7 +116,7 @@ def read_labels(
         if index.size == 0:
             how = "the Usage column marks no row" if has_usage else "no row is"
             raise LabelsError(f"{where}: {how} {name.capitalize()}; both splits need rows")
-        rows[name] = SplitRows(index, _take(y, index), None if groups is None else groups[index])
+        rows[name] = SplitRows(index, _gather(parsed, task, index), None if groups is None else groups[index])
         _self_check(where, task, name, rows[name])
     return Labels(
         ids=parsed.ids, public_mask=public_mask, sha256=sha256, rows=parsed.rows, split=split, seed=str(seed),
@@ -137,21 +137,16 @@ def _check_header(where: str, header: list[str], needed: list[str]) -> None:
                           "appear more than once")
 
 
-def _matrix(parsed: Parsed, task: Task) -> np.ndarray:
-    """Return the targets as (n,) for a single-target metric, else (n, k) in Fortran order."""
+def _gather(parsed: Parsed, task: Task, index: np.ndarray) -> np.ndarray:
+    """Return the targets of the given rows: (n,) for a single-target metric, else (n, k) in Fortran order."""
     names = task.target_names
     if task.get_metric().single_target:
-        return parsed.column(names[0])
+        return parsed.column(names[0])[index]
     dtype = np.float64 if task.targets[0].is_numeric else np.int64
-    out = np.empty((parsed.rows, len(names)), dtype=dtype, order="F")
+    out = np.empty((len(index), len(names)), dtype=dtype, order="F")
     for j, name in enumerate(names):
-        out[:, j] = parsed.column(name)
+        np.take(parsed.column(name), index, out=out[:, j])
     return out
-
-
-def _take(y: np.ndarray, index: np.ndarray) -> np.ndarray:
-    taken = y[index]
-    return np.asfortranarray(taken) if taken.ndim == 2 else taken
 
 
 def _self_check(where: str, task: Task, split: str, rows: SplitRows) -> None:
