@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -13,10 +11,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from scoring._fields import Field
+from scoring._threads import both
 
 __all__ = [
     "MAX_COLUMNS",
     "MAX_LINE",
+    "PARALLEL_ROWS",
     "Parsed",
     "arrow_options",
     "coded",
@@ -29,7 +29,7 @@ __all__ = [
 MAX_LINE = 1 << 20  # bytes in one physical line
 MAX_COLUMNS = 10_000  # names in the header
 _BLOCK_SIZE = 1 << 20  # bytes pyarrow parses per task
-_PARALLEL_ROWS = 200_000  # columns at least this long are mapped by two threads
+PARALLEL_ROWS = 200_000  # work on at least this many rows is split over two threads
 
 
 @dataclass
@@ -95,23 +95,15 @@ def coded(column: pa.ChunkedArray, lookup: Callable[[str], int | None], spelling
 
 
 def in_halves(column: pa.ChunkedArray, work: Callable[[pa.ChunkedArray, int], bool]) -> bool:
-    """Run work(part, first_row) on the two halves of a large column at once; return whether both succeed.
-
-    pyarrow's compute functions release the GIL, so two threads use two cores; the thread is
-    made per call (a pool made before an RQ worker forks would not survive the fork).
-    """
+    """Run work(part, first_row) on the two halves of a large column at once; return whether both succeed."""
     chunks = column.chunks
-    if len(column) < _PARALLEL_ROWS or len(chunks) < 2 or (os.cpu_count() or 1) < 2:
+    if len(column) < PARALLEL_ROWS or len(chunks) < 2:
         return work(column, 0)
     half = len(chunks) // 2
     first = pa.chunked_array(chunks[:half], type=column.type)
     second = pa.chunked_array(chunks[half:], type=column.type)
-    result: list[bool] = []
-    thread = threading.Thread(target=lambda: result.append(work(second, len(first))))
-    thread.start()
-    ok = work(first, 0)
-    thread.join()
-    return ok and bool(result) and result[0]
+    done = both(lambda: work(first, 0), lambda: work(second, len(first)))
+    return done[0] and done[1]
 
 
 def text_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:

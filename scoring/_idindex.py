@@ -13,10 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring._threads import both, parallel
+
 __all__ = ["IdIndex", "hash_strings"]
 
 _MAX_HASHED_BYTES = 64  # longer ids use pyarrow's index_in
 _CHUNK = 1 << 16
+_PARALLEL_ROWS = 200_000  # larger id columns are looked up in two halves at once
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # a free slot of the table (no id has position 2**32 - 1)  # strings hashed at a time: bounds the temporary padded matrix to 4 MiB
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)
@@ -149,6 +152,14 @@ class IdIndex:
         """Return the position of each id of `column` in the labels, -1 where it is not one (exact)."""
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        if len(column) >= _PARALLEL_ROWS and parallel():
+            half = len(column) // 2
+            first, second = both(lambda: self._lookup_exact(column.slice(0, half)),
+                                 lambda: self._lookup_exact(column.slice(half)))
+            return np.concatenate([first, second])
+        return self._lookup_exact(column)
+
+    def _lookup_exact(self, column: pa.Array) -> np.ndarray:
         result = self._lookup(column)
         if result is None:
             return _positions(column, self.ids)

@@ -18,6 +18,7 @@ line is still accepted by the first two paths; the limit only guards the Python 
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Sequence
 
@@ -122,9 +123,12 @@ def _fast(source: Source, header: Sequence[str], header_end: int, id_name: str, 
     for f in fields:
         column = table.column(f.name)
         if f.is_float:
-            for chunk in column.chunks:
-                a = chunk.to_numpy(zero_copy_only=True)
-                if not np.isfinite(a).all() or (f.kind == "probability" and a.size and (a.min() < 0 or a.max() > 1)):
+            # A NaN or infinity makes the sum non-finite (so can an overflow: then the bulk path decides).
+            if len(column) and not math.isfinite(pc.sum(column).as_py()):
+                return None
+            if f.kind == "probability" and len(column):
+                low, high = pc.min_max(column).values()
+                if low.as_py() < 0 or high.as_py() > 1:
                     return None
             values[f.name] = column
         elif f.kind == "text":

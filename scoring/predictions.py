@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from scoring._columns import Parsed
+from scoring._columns import PARALLEL_ROWS, Parsed
 from scoring._fields import Field
 from scoring._problems import Collector
 from scoring._reader import read_columns, read_header
 from scoring._source import DEFAULT_MAX_BYTES, SourceLike, open_source
+from scoring._threads import both
 from scoring.errors import Problem
 from scoring.labels import Labels
 from scoring.tasks import Task
@@ -60,22 +63,34 @@ def read_predictions(source: SourceLike, labels: Labels, task: Task, *, max_byte
 
 
 def _split(parsed: Parsed, task: Task, labels: Labels, single: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Gather each split's rows of the targets, column by column (each freed once copied)."""
+    """Gather each split's rows of the targets, column by column, the columns shared by two threads."""
     rows = []
     for split in (labels.public, labels.private):
         rows.append(split.index if parsed.order is None else parsed.order[split.index])
     names = task.target_names
     dtype = np.float64 if task.targets[0].is_numeric else np.int64
     if single:
-        column = parsed.column(names[0]).astype(dtype, copy=False)
-        return column[rows[0]], column[rows[1]]
+        return _take(parsed.values[names[0]], rows[0], dtype), _take(parsed.values[names[0]], rows[1], dtype)
     out = [np.empty((len(r), len(names)), dtype=dtype, order="F") for r in rows]
-    for j, name in enumerate(names):
-        column = parsed.column(name)
-        parsed.values.pop(name)
-        for r, o in zip(rows, out, strict=True):
-            np.take(column, r, out=o[:, j])
+
+    def gather(columns: range) -> None:
+        for j in columns:
+            for r, o in zip(rows, out, strict=True):
+                o[:, j] = _take(parsed.values[names[j]], r, dtype)
+
+    if parsed.rows >= PARALLEL_ROWS and len(names) > 1:
+        half = len(names) // 2
+        both(lambda: gather(range(half)), lambda: gather(range(half, len(names))))
+    else:
+        gather(range(len(names)))
     return out[0], out[1]
+
+
+def _take(column: np.ndarray | pa.ChunkedArray, rows: np.ndarray, dtype: type) -> np.ndarray:
+    """Return column[rows] as an ndarray (pyarrow takes from its chunks without joining them first)."""
+    if isinstance(column, pa.ChunkedArray):
+        return pc.take(column, pa.array(rows)).to_numpy().astype(dtype, copy=False)
+    return column[rows].astype(dtype, copy=False)
 
 
 def _norm(name: str) -> str:

@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from scoring._columns import PARALLEL_ROWS
 from scoring._source import SourceLike
+from scoring._threads import both
 from scoring.errors import Problem, SubmissionRejected
 from scoring.labels import Labels, SplitRows
 from scoring.metrics import Metric
@@ -54,8 +56,12 @@ def score(source: SourceLike, labels: Labels, task: Task, *, max_bytes: int | No
     metric = task.get_metric()
     kwargs = task.metric_kwargs()
     predictions = read_predictions(source, labels, task, max_bytes=max_bytes)
-    public = _evaluate(metric, kwargs, labels.public, predictions.public, "public")
-    private = _evaluate(metric, kwargs, labels.private, predictions.private, "private")
+    public_job = lambda: _evaluate(metric, kwargs, labels.public, predictions.public, "public")  # noqa: E731
+    private_job = lambda: _evaluate(metric, kwargs, labels.private, predictions.private, "private")  # noqa: E731
+    if predictions.rows >= PARALLEL_ROWS:
+        public, private = both(public_job, private_job)
+    else:
+        public, private = public_job(), private_job()
     return Score(
         public_score=public,
         private_score=private,
