@@ -125,7 +125,7 @@ class Collector:
         self.add("unknown id", line, column, f"unknown id {show(key)}{hint}")
 
     def duplicate_id(self, key: str, line: int, column: str, first_line: int) -> None:
-        self.add("duplicate id", line, column, f"duplicate id {show(key)} (first on line {first_line:,})")
+        self.add("duplicate id", line, column, f"duplicate id {show(key)} (first on line {first_line})")
 
     def missing_ids(self, column: str, count: int, example: str) -> None:
         text = f"1 id is missing: {example}" if count == 1 else f"{count:,} ids are missing, e.g. {example}"
@@ -136,4 +136,4 @@ class Collector:
 
     def stopped(self, line: int) -> None:
         self.summary("too many problems", 0,
-                     Problem(None, None, f"stopped reading at line {line:,} after {self.total:,} problems"))
+                     Problem(None, None, f"stopped reading at line {line} after {self.total:,} problems"))
