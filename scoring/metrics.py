@@ -97,11 +97,35 @@ def _errors(y_true: Array, y_pred: Array) -> Array:
     return np.subtract(y_true, y_pred, dtype=np.float64)
 
 
+def _columns(y: Array) -> Array:
+    """Return y as a 2-D float64 array, one column per target."""
+    y = np.asarray(y, dtype=np.float64)
+    return y[:, None] if y.ndim == 1 else y
+
+
+def _column_means(y_true: Array, y_pred: Array | None, op: Callable[..., Array]) -> Array:
+    """Return mean(op(y_true - y_pred)) (or mean(op(y_true))) of each column.
+
+    Column by column through one buffer: a few times faster than whole-matrix temporaries on a
+    million rows, and the same sums (numpy's pairwise summation of each contiguous column).
+    """
+    t = _columns(y_true)
+    p = None if y_pred is None else _columns(y_pred)
+    out = np.empty(t.shape[1])
+    buffer = np.empty(t.shape[0])
+    for j in range(t.shape[1]):
+        if p is None:
+            buffer[:] = t[:, j]
+        else:
+            np.subtract(t[:, j], p[:, j], out=buffer)
+        op(buffer, out=buffer)
+        out[j] = buffer.mean() if buffer.size else np.nan
+    return out
+
+
 def _column_mean_square(y_true: Array, y_pred: Array) -> Array:
-    """Return the mean squared error of each column (a scalar array for 1-D input)."""
-    diff = _errors(y_true, y_pred)
-    np.square(diff, out=diff)
-    return np.asarray(diff.mean(axis=0))
+    """Return the mean squared error of each column."""
+    return _column_means(y_true, y_pred, np.square)
 
 
 def root_mean_squared_error(y_true: Array, y_pred: Array) -> float:
@@ -111,9 +135,7 @@ def root_mean_squared_error(y_true: Array, y_pred: Array) -> float:
 
 def mean_absolute_error(y_true: Array, y_pred: Array) -> float:
     """Return the MAE; for several targets the mean of the per-target MAEs (as scikit-learn)."""
-    diff = _errors(y_true, y_pred)
-    np.abs(diff, out=diff)
-    return float(np.mean(diff.mean(axis=0)))
+    return float(np.mean(_column_means(y_true, y_pred, np.abs)))
 
 
 def lg_nrmse(y_true: Array, y_pred: Array, *, weights: Sequence[float] | None = None) -> float:
@@ -129,7 +151,7 @@ def lg_nrmse(y_true: Array, y_pred: Array, *, weights: Sequence[float] | None = 
     if w.shape != (k,):
         raise ValueError(f"lg_nrmse needs {k} weights, found {w.size}")
     rmse = np.sqrt(_column_mean_square(y_true, y_pred))
-    scale = np.abs(y_true).mean(axis=0)
+    scale = _column_means(y_true, None, np.abs)
     if y_true.shape[0] == 0 or not np.all(scale > 0):
         raise MetricError("lg_nrmse is undefined: a target has mean(|y_true|) = 0 on these rows")
     return float(np.sum(w * (rmse / scale)))
