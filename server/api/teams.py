@@ -10,7 +10,7 @@ from server.runtime import current_runtime
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
 from server.services.submissions import (
-    accept_submission, final_flags, get_submission, list_submissions, submission_to_dict, team_names,
+    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, list_submissions, submission_to_dict, team_names,
 )
 from server.timeutil import isoformat_utc
 
@@ -25,6 +25,8 @@ def upload(slug: str) -> object:
     caller = current_caller()
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
+        # Werkzeug would spool the whole form to disk first; refuse an oversized one up front.
+        check_declared_size(current_runtime(), slug, request.content_length, MULTIPART_SLACK)
         upload_file = request.files.get("file")
         if upload_file is None:
             raise BadRequest(f"expected a multipart field 'file'; found fields: {', '.join(request.files) or 'none'}")

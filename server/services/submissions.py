@@ -23,7 +23,7 @@ from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
 __all__ = [
     "Accepted", "accept_submission", "get_submission", "list_submissions", "submission_to_dict",
-    "quota_today", "REJECTED_PER_LIMIT",
+    "quota_today", "check_declared_size", "REJECTED_PER_LIMIT", "MULTIPART_SLACK",
 ]
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # At most daily_limit × 3 invalid files a day are taken (spam guard); they do not count otherwise.
 REJECTED_PER_LIMIT = 3
 MAX_NOTE = 1000
+# Room for multipart headers and the note around the file itself.
+MULTIPART_SLACK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: BinaryIO, 
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
         _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
-    if content_length is not None and content_length > comp.max_upload_bytes:
-        raise PayloadTooLarge(f"file is {human_bytes(content_length)}, larger than this competition's limit of "
-                              f"{human_bytes(comp.max_upload_bytes)}; compress it with gzip or check it is the right file")
+    check_declared_size(rt, slug, content_length)
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
@@ -131,6 +131,17 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: BinaryIO, 
 
     enqueue_scoring(rt, sub.id)
     return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
+
+
+def check_declared_size(rt: Runtime, slug: str, content_length: int | None, slack: int = 0) -> None:
+    """Refuse an upload by its declared length before any byte is read (multipart included)."""
+    if content_length is None:
+        return
+    with rt.session() as session:
+        limit = get_competition(session, slug).max_upload_bytes
+    if content_length > limit + slack:
+        raise PayloadTooLarge(f"file is {human_bytes(content_length)}, larger than this competition's limit of "
+                              f"{human_bytes(limit)}; compress it with gzip or check it is the right file")
 
 
 def get_submission(session: Session, submission_id: str, caller: Caller) -> tuple[Submission, Competition]:

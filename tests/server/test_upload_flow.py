@@ -141,3 +141,14 @@ def test_competition_listing_and_state(env: Env) -> None:
     env.advance(days=8)
     assert env.get("/api/v1/competitions/tiny").json["state"] == "closed"
     assert env.get("/api/v1/competitions/none").status_code == 404
+
+
+def test_oversized_multipart_is_refused_before_parsing(env: Env) -> None:
+    import io
+
+    env.competition(max_upload_mb=0.001)  # 1,000 bytes
+    token = env.team("Alpha")
+    response = env.client.post("/api/v1/competitions/tiny/submissions",
+                               data={"file": (io.BytesIO(b"x" * 200_000), "big.csv")},
+                               headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
+    assert response.status_code == 413 and "1.0 KB" in response.json["message"]
