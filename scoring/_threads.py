@@ -35,7 +35,7 @@ def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             error.append(exc)
 
-    thread = threading.Thread(target=run, name="scoring-helper")
+    thread = threading.Thread(target=run, name="scoring-helper", daemon=True)
     thread.start()
     try:
         result = first()
