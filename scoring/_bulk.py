@@ -38,13 +38,32 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
     data = source.load()
     lines = _data_lines(data, header_end)
     types = {id_name: pa.string(), **{f.name: text_type(f) for f in fields}}
+    options = arrow_options(header, types)
+    invalid = _InvalidRows()
     try:
-        table = pcsv.read_csv(pa.BufferReader(data), **arrow_options(header, types))  # type: ignore[arg-type]
+        table = pcsv.read_csv(pa.BufferReader(data), **options)  # type: ignore[arg-type]
     except (pa.ArrowException, ValueError):
-        return None
+        # Rows with a wrong number of fields: read again on one thread, which numbers them.
+        # (pyarrow decodes such a row's text for the handler: it must be UTF-8.)
+        if not _is_utf8(data):
+            return None
+        options["read_options"].use_threads = False  # type: ignore[attr-defined]
+        try:
+            table = pcsv.read_csv(pa.BufferReader(data), **options,  # type: ignore[arg-type]
+                                  parse_options=pcsv.ParseOptions(invalid_row_handler=invalid))
+        except (pa.ArrowException, ValueError):
+            return None
+        # The precise path parses these rows itself: a field too long for it would stop it there.
+        if not invalid.lines or invalid.unnumbered or invalid.longest > csv.field_size_limit():
+            return None
     rows = table.num_rows
-    if rows != lines or _beyond_precise_limits(data, header_end, table, header):
+    if rows + len(invalid.lines) != lines or _beyond_precise_limits(data, header_end, table, header,
+                                                                    bool(invalid.lines)):
         return None
+    # line_of_row[r] is the line of the r-th row read; the invalid lines are the others.
+    bad_line = np.zeros(lines, dtype=bool)
+    bad_line[np.asarray(invalid.lines, dtype=np.int64) - 2] = True
+    line_of_row = np.flatnonzero(~bad_line) + 2
     ids = table.column(id_name).combine_chunks()
     id_kind, first_row, label_of_row = _check_ids(ids, expected)
     values: dict[str, np.ndarray | pa.ChunkedArray] = {}
@@ -62,14 +81,27 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
     per_row = (id_kind != _OK).astype(np.int64)
     for mask in bad.values():
         per_row += mask
+    per_line = bad_line.astype(np.int64)
+    per_line[line_of_row - 2] = per_row
     problems = Collector()
-    cumulative = np.cumsum(per_row)
+    cumulative = np.cumsum(per_line)
     stop = None
-    if rows and cumulative[-1] >= _problems.MAX_PROBLEMS:
-        stop = int(np.searchsorted(cumulative, _problems.MAX_PROBLEMS))  # the precise path stops after this row
-    limit = rows if stop is None else stop + 1
-    _describe_first(problems, table, ids, id_name, fields, bad, id_kind, first_row, per_row[:limit], expected)
-    problems.counts = _count(table, fields, bad, id_kind[:limit], limit)
+    if lines and cumulative[-1] >= _problems.MAX_PROBLEMS:
+        stop = int(np.searchsorted(cumulative, _problems.MAX_PROBLEMS))  # the precise path stops after this line
+    limit = lines if stop is None else stop + 1  # lines 2 .. limit + 1 are read
+    rows_read = int(np.searchsorted(line_of_row, limit + 2))
+    rows_seen = _RowsSeen(table, ids, id_name, fields, bad, id_kind, first_row, line_of_row, expected)
+    for index in np.flatnonzero(per_line[:limit]):
+        if len(problems.details) >= _problems.MAX_DETAILS:
+            break
+        if bad_line[index]:
+            invalid.describe(problems, int(index) + 2, len(header))
+        else:
+            rows_seen.describe(problems, int(np.searchsorted(line_of_row, index + 2)))
+    problems.counts = rows_seen.count(rows_read)
+    wrong_fields = int(np.count_nonzero(bad_line[:limit]))
+    if wrong_fields:
+        problems.counts["wrong number of fields"] = wrong_fields
     problems.total = sum(problems.counts.values())
     if stop is not None:
         problems.stopped(stop + 2)
@@ -90,6 +122,42 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
     return Parsed(rows, expected.ids, values, categories, None if identity else order)
 
 
+class _InvalidRows:
+    """pyarrow's handler for rows with a wrong number of fields: note their lines, skip them."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.texts: dict[int, str] = {}  # the first rows' text, for their messages
+        self.unnumbered = False
+        self.longest = 0  # characters in the longest such row
+
+    def __call__(self, row: pcsv.InvalidRow) -> str:
+        if row.number is None:
+            self.unnumbered = True
+            return "error"
+        self.lines.append(row.number)
+        self.longest = max(self.longest, len(row.text))
+        if len(self.texts) < _problems.MAX_DETAILS:
+            self.texts[row.number] = row.text
+        # Past the precise path's limit it would stop anyway: let it decide.
+        return "skip" if len(self.lines) < _problems.MAX_PROBLEMS else "error"
+
+    def describe(self, problems: Collector, line: int, expected: int) -> None:
+        cells = next(csv.reader([self.texts[line]]), [])
+        problems.bad_fields(line, expected, len(cells), bool(cells) and cells[-1] == "")
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Return whether the bytes are valid UTF-8 (checked by pyarrow without making a str)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    array = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        array.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _data_lines(data: bytes, start: int) -> int:
     """Return the number of physical lines from `start`, ignoring line breaks at the very end."""
     end = len(data)
@@ -108,8 +176,11 @@ def _data_lines(data: bytes, start: int) -> int:
     return breaks + 1
 
 
-def _beyond_precise_limits(data: bytes, start: int, table: pa.Table, header: Sequence[str]) -> bool:
-    """Return whether a line or field exceeds what the precise path accepts (it must decide then)."""
+def _beyond_precise_limits(data: bytes, start: int, table: pa.Table, header: Sequence[str], skipped: bool) -> bool:
+    """Return whether a line or field exceeds what the precise path accepts (it must decide then).
+
+    Without skipped rows, the fields' lengths bound every line's; otherwise the lines are measured.
+    """
     field_limit = csv.field_size_limit()
     row_bytes = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
@@ -117,7 +188,7 @@ def _beyond_precise_limits(data: bytes, start: int, table: pa.Table, header: Seq
             if pc.max(pc.utf8_length(column)).as_py() > field_limit:
                 return True
             row_bytes += pc.binary_length(column).to_numpy()
-    if table.num_columns == len(header) and all(pa.types.is_string(c.type) for c in table.columns):
+    if not skipped and table.num_columns == len(header) and all(pa.types.is_string(c.type) for c in table.columns):
         # Quoting at most doubles a field and adds 2 quotes; then the commas and the line break.
         if not table.num_rows or int(row_bytes.max()) * 2 + 3 * len(header) <= MAX_LINE:
             return False
@@ -193,47 +264,51 @@ def _numbers(column: pa.ChunkedArray, probability: bool) -> tuple[np.ndarray, np
     return values, ~ok
 
 
-def _describe_first(problems: Collector, table: pa.Table, ids: pa.Array, id_name: str, fields: Sequence[Field],
-                    bad: dict[str, np.ndarray], id_kind: np.ndarray, first_row: np.ndarray, per_row: np.ndarray,
-                    expected: IdIndex | None) -> None:
-    """Word the problems of the first rows that have any, in the precise path's order."""
-    for row in np.flatnonzero(per_row):
-        if len(problems.details) >= _problems.MAX_DETAILS:
-            return
-        line = int(row) + 2
-        key = ids[int(row)].as_py()
-        kind = id_kind[row]
+class _RowsSeen:
+    """The rows pyarrow read, with their checks: words their problems and counts them."""
+
+    def __init__(self, table: pa.Table, ids: pa.Array, id_name: str, fields: Sequence[Field],
+                 bad: dict[str, np.ndarray], id_kind: np.ndarray, first_row: np.ndarray, line_of_row: np.ndarray,
+                 expected: IdIndex | None) -> None:
+        self.table, self.ids, self.id_name, self.bad = table, ids, id_name, bad
+        self.fields = sorted(fields, key=lambda f: not f.is_float)  # the precise path's order: numbers first
+        self.id_kind, self.first_row, self.line_of_row, self.expected = id_kind, first_row, line_of_row, expected
+
+    def describe(self, problems: Collector, row: int) -> None:
+        """Word the problems of one row, in the precise path's order."""
+        line = int(self.line_of_row[row])
+        key = self.ids[row].as_py()
+        kind = self.id_kind[row]
         if kind == _EMPTY:
-            problems.empty_id(line, id_name)
+            problems.empty_id(line, self.id_name)
         elif kind == _UNKNOWN:
-            padded = expected is not None and expected.position(key.strip()) is not None
-            problems.unknown_id(key, line, id_name, padded)
+            padded = self.expected is not None and self.expected.position(key.strip()) is not None
+            problems.unknown_id(key, line, self.id_name, padded)
         elif kind == _DUPLICATE:
-            problems.duplicate_id(key, line, id_name, int(first_row[row]) + 2)
-        for f in sorted(fields, key=lambda f: not f.is_float):  # the precise path's order: numbers first
-            if f.name in bad and bad[f.name][row]:
-                text = table.column(f.name)[int(row)].as_py()
+            problems.duplicate_id(key, line, self.id_name, int(self.line_of_row[self.first_row[row]]))
+        for f in self.fields:
+            if f.name in self.bad and self.bad[f.name][row]:
+                text = self.table.column(f.name)[row].as_py()
                 if f.is_float:
                     problems.bad_number(text, line, f.name, f.kind == "probability")
                 else:
                     problems.bad_code(f, text, line, f.name)
 
-
-def _count(table: pa.Table, fields: Sequence[Field], bad: dict[str, np.ndarray], id_kind: np.ndarray,
-           limit: int) -> Counter[str]:
-    """Count every problem in the first `limit` rows by kind."""
-    counts: Counter[str] = Counter()
-    for code, name in ((_EMPTY, "empty id"), (_UNKNOWN, "unknown id"), (_DUPLICATE, "duplicate id")):
-        n = int(np.count_nonzero(id_kind == code))
-        if n:
-            counts[name] = n
-    for f in fields:
-        if f.name not in bad:
-            continue
-        rows = np.flatnonzero(bad[f.name][:limit])
-        if rows.size == 0:
-            continue
-        texts = table.column(f.name).take(pa.array(rows)).to_pylist()
-        probability = f.kind == "probability"
-        counts.update(number_kind(t, probability) if f.is_float else code_kind(f, t) for t in texts)
-    return counts
+    def count(self, rows: int) -> Counter[str]:
+        """Count every problem of the first `rows` rows by kind."""
+        counts: Counter[str] = Counter()
+        id_kind = self.id_kind[:rows]
+        for code, name in ((_EMPTY, "empty id"), (_UNKNOWN, "unknown id"), (_DUPLICATE, "duplicate id")):
+            n = int(np.count_nonzero(id_kind == code))
+            if n:
+                counts[name] = n
+        for f in self.fields:
+            if f.name not in self.bad:
+                continue
+            bad_rows = np.flatnonzero(self.bad[f.name][:rows])
+            if bad_rows.size == 0:
+                continue
+            texts = self.table.column(f.name).take(pa.array(bad_rows)).to_pylist()
+            probability = f.kind == "probability"
+            counts.update(number_kind(t, probability) if f.is_float else code_kind(f, t) for t in texts)
+        return counts

@@ -64,7 +64,7 @@ def test_large_file_problems_match_the_precise_path(large: tuple[Case, np.ndarra
     order = np.arange(ROWS)
     order[[10, 200_000]] = order[[200_000, 10]]
     order[123_456] = 7  # a duplicate, so R123456 is missing
-    text = _submission(truth, order).replace(b"\nR150000,", b"\nR150000,x")
+    text = _submission(truth, order).replace(b"\nR150000,", b"\nR150000,x").replace(b"\nR200,", b"\nR200,1,")
     messages = []
     for patches in ({}, {"_fast": None}, {"_fast": None, "_bulk": None}):
         with mock.patch.multiple(_reader, **{name: (lambda *args: None) for name in patches}) if patches \
@@ -73,9 +73,10 @@ def test_large_file_problems_match_the_precise_path(large: tuple[Case, np.ndarra
                 score(text, case.labels, case.task)
         messages.append(info.value.message)
     assert messages[0] == messages[1] == messages[2]
-    assert messages[0].splitlines()[0].startswith("line 123458, column ID: duplicate id 'R7' (first on line 9)")
-    assert messages[0].splitlines()[1].startswith("line 150002, column c: 'x")
-    assert messages[0].splitlines()[-1] == "1 id is missing: R123456"
+    assert messages[0].splitlines()[1].startswith("line 123458, column ID: duplicate id 'R7' (first on line 9)")
+    assert messages[0].splitlines()[2].startswith("line 150002, column c: 'x")
+    assert "line 202: expected 4 fields, found 5" in messages[0] and "2 ids are missing, e.g. R200" in messages[0]
+    assert messages[0].splitlines()[-1] == "2 ids are missing, e.g. R200"
 
 
 def test_large_class_column(tmp_path: Path) -> None:
