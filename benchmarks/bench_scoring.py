@@ -16,7 +16,10 @@ the same run, alternating the two so that machine noise hits both alike:
   only if the process copies them; the goals are time ≤ 1.5 × floor and memory ≤ 4 × file size.
 
 Cases: 14 numeric targets in label order; the same file with rows shuffled (ids must be looked
-up); a single binary class target (F1, positive 'AbNormal').
+up); a single binary class target (F1, positive 'AbNormal'). Then, for information (no goal),
+how long a rejection of the 14-target file takes: one bad value on the last line, and one line
+with an extra field (both found by the vectorised bulk path), and a bad value in a file that also
+has a blank line (then lines and rows differ: the line-by-line Python path decides).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import pyarrow.csv as pcsv
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scoring import load_task, read_labels, score  # noqa: E402
+from scoring import SubmissionRejected, load_task, read_labels, score  # noqa: E402
 
 TIME_GOAL = 1.5
 MEMORY_GOAL = 4.0
@@ -187,6 +190,28 @@ def bench_case(name: str, folder: Path, labels_path: Path, submission: Path, rep
     return row
 
 
+def bench_rejections(folder: Path, labels_path: Path, submission: Path) -> None:
+    """Time rejections of broken copies of the submission (one run each)."""
+    task = load_task(folder)
+    labels = read_labels(labels_path, task)
+    data = submission.read_bytes()
+    broken = {
+        "bad value on the last line": data[:-30] + b"abc" + data[-27:],
+        "an extra field on line 19": data[:5000] + data[5000:].replace(b"\n", b",\n", 1),
+        "a blank line and a bad value (Python path)": (data[:5000] + data[5000:].replace(b"\n", b"\n\n", 1))[:-30]
+        + b"abc" + data[-27:],
+    }
+    for name, content in broken.items():
+        t = time.perf_counter()
+        try:
+            score(content, labels, task)
+        except SubmissionRejected as exc:
+            first = exc.message.splitlines()[0]
+        else:
+            first = "(scored?)"
+        print(f"    rejection, {name}: {time.perf_counter() - t:5.2f} s  ({first[:70]})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -207,6 +232,7 @@ def main() -> None:
         rows.append(bench_case("14 targets, same order", multi, m["labels"], m["ordered"], args.repeat))
         rows.append(bench_case("14 targets, shuffled", multi, m["labels"], m["shuffled"], args.repeat))
         rows.append(bench_case("binary class (F1)", binary, b["labels"], b["ordered"], args.repeat))
+        bench_rejections(multi, m["labels"], m["ordered"])
     if args.json:
         print(json.dumps(rows))
 

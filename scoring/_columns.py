@@ -80,10 +80,24 @@ def coded(column: pa.ChunkedArray, lookup: Callable[[str], int | None], spelling
     out = np.empty(len(column), dtype=np.int64)
 
     def usual(part: pa.ChunkedArray, start: int) -> bool:
-        index = pc.index_in(part, value_set=values)
-        if index.null_count:
+        if len(spellings) > 4:
+            index = pc.index_in(part, value_set=values)
+            if index.null_count:
+                return False
+            out[start:start + len(part)] = index.to_numpy()
+            return True
+        # A few classes: comparing with each is faster than hashing every cell.
+        codes = None
+        found = 0
+        for code, text in enumerate(spellings):
+            mask = pc.equal(part, text)
+            found += pc.sum(mask).as_py() or 0
+            if code:
+                term = pc.multiply(pc.cast(mask, pa.int8()), pa.scalar(code, pa.int8()))
+                codes = term if codes is None else pc.add(codes, term)
+        if found != len(part):
             return False
-        out[start:start + len(part)] = index.to_numpy()
+        out[start:start + len(part)] = 0 if codes is None else codes.to_numpy()
         return True
 
     if in_halves(column, usual):
