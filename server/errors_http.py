@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from server.errors import AppError
@@ -28,16 +29,16 @@ def _respond(status: int, body: dict[str, object]) -> Response | tuple[str, int]
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(AppError)
-    def handle_app_error(exc: AppError) -> object:
+    def handle_app_error(exc: AppError) -> ResponseReturnValue:
         return _respond(exc.status, exc.to_dict())
 
     @app.errorhandler(HTTPException)
-    def handle_http(exc: HTTPException) -> object:
+    def handle_http(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")
         return _respond(exc.code or 500, {"error": code, "message": exc.description or exc.name})
 
     @app.errorhandler(Exception)
-    def handle_bug(exc: Exception) -> object:
+    def handle_bug(exc: Exception) -> ResponseReturnValue:
         # A bug: log it with its traceback for us, show the caller nothing internal.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, {"error": "internal_error",

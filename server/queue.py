@@ -120,11 +120,11 @@ def _worker_is_dead(rt: Runtime, worker_name: str | None) -> bool:
     if not worker_name:
         return True
     key = SimpleWorker.redis_worker_namespace_prefix + worker_name
-    data = rt.redis.hgetall(key)
+    data = {_text(k): _text(v) for k, v in rt.redis.hgetall(key).items()}
     if not data:
         return True  # registration expired: no heartbeat for WORKER_TTL
-    host = (data.get(b"hostname") or b"").decode()
-    pid = int(data.get(b"pid") or 0)
+    host = data.get("hostname", "")
+    pid = int(data.get("pid") or 0)
     if host == socket.gethostname() and pid and pid != os.getpid():
         try:
             proc = psutil.Process(pid)
@@ -132,6 +132,10 @@ def _worker_is_dead(rt: Runtime, worker_name: str | None) -> bool:
         except psutil.NoSuchProcess:
             return True
     return False
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _job_is_lost(rt: Runtime, sub: Submission) -> bool:

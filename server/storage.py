@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from server.errors import PayloadTooLarge
 
@@ -46,7 +46,7 @@ class Storage:
     def submission_path(self, sha256: str) -> Path:
         return self.files_dir / sha256[:2] / sha256
 
-    def save_stream(self, stream: BinaryIO, max_bytes: int) -> StoredFile:
+    def save_stream(self, stream: IO[bytes], max_bytes: int) -> StoredFile:
         """Stream an upload to disk, hashing as it goes; refuse it past `max_bytes`.
 
         Raises:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
 from server.errors import BadRequest, Forbidden
@@ -38,19 +39,19 @@ def _json_body() -> dict[str, Any]:
 
 @bp.post("/api/v1/competitions/<slug>/freeze")
 @require("organizer")
-def post_freeze(slug: str) -> object:
+def post_freeze(slug: str) -> ResponseReturnValue:
     return jsonify(freeze(current_runtime(), slug, _actor()))
 
 
 @bp.post("/api/v1/competitions/<slug>/publish")
 @require("organizer")
-def post_publish(slug: str) -> object:
+def post_publish(slug: str) -> ResponseReturnValue:
     return jsonify(publish(current_runtime(), slug, _actor()))
 
 
 @bp.get("/api/v1/competitions/<slug>/award")
 @require("organizer", "judge")
-def get_award(slug: str) -> object:
+def get_award(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     rt = current_runtime()
     with rt.session() as session:
@@ -62,7 +63,7 @@ def get_award(slug: str) -> object:
 
 @bp.put("/api/v1/competitions/<slug>/teams/<int:team_id>/verification")
 @require("organizer")
-def put_verification(slug: str, team_id: int) -> object:
+def put_verification(slug: str, team_id: int) -> ResponseReturnValue:
     data = _json_body()
     return jsonify(set_verification(current_runtime(), slug, team_id, data.get("state"), data.get("reason"),
                                     actor=_actor()))
@@ -70,7 +71,7 @@ def put_verification(slug: str, team_id: int) -> object:
 
 @bp.put("/api/v1/teams/<int:team_id>/eligibility")
 @require("organizer")
-def put_eligibility(team_id: int) -> object:
+def put_eligibility(team_id: int) -> ResponseReturnValue:
     data = _json_body()
     return jsonify(set_eligibility(current_runtime(), team_id, data.get("eligible"), data.get("reason"),
                                    actor=_actor()))
@@ -105,7 +106,7 @@ def _prepend(first: str, rest: Any) -> Any:
 
 @bp.post("/api/v1/competitions/<slug>/rescore")
 @require("organizer")
-def post_rescore(slug: str) -> object:
+def post_rescore(slug: str) -> ResponseReturnValue:
     data = _json_body()
     ids = data.get("submission_ids")
     if data.get("all") is True and ids is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
 from server.errors import BadRequest
@@ -14,7 +15,7 @@ bp = Blueprint("organizers", __name__)
 
 @bp.post("/api/v1/teams")
 @require("organizer")
-def post_team() -> object:
+def post_team() -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise BadRequest('expected a JSON body {"name": "...", "members": ["..."], "eligible": true}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller
 from server.errors import BadRequest
@@ -15,7 +16,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.get("/api/v1/competitions")
-def competitions() -> object:
+def competitions() -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
         now = rt.now()
@@ -23,14 +24,14 @@ def competitions() -> object:
 
 
 @bp.get("/api/v1/competitions/<slug>")
-def competition(slug: str) -> object:
+def competition(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
         return jsonify(competition_to_dict(get_competition(session, slug), rt.now()))
 
 
 @bp.get("/api/v1/competitions/<slug>/leaderboard")
-def leaderboard(slug: str) -> object:
+def leaderboard(slug: str) -> ResponseReturnValue:
     split = request.args.get("split", "public")
     if split not in ("public", "private"):
         raise BadRequest(f"split must be public or private, found {split!r}")
@@ -41,6 +42,6 @@ def leaderboard(slug: str) -> object:
 
 
 @bp.get("/healthz")
-def healthz() -> object:
+def healthz() -> ResponseReturnValue:
     body = health(current_runtime())
     return jsonify(body), 200 if body["ok"] else 503

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
-from server.errors import BadRequest
+from server.errors import BadRequest, Forbidden
 from server.runtime import current_runtime
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
@@ -21,7 +22,7 @@ RAW_TYPES = {"text/csv", "application/gzip", "application/x-gzip", "application/
 
 @bp.post("/api/v1/competitions/<slug>/submissions")
 @require("team")
-def upload(slug: str) -> object:
+def upload(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     mimetype = request.mimetype
     if mimetype == "multipart/form-data":
@@ -51,7 +52,7 @@ def upload(slug: str) -> object:
 
 @bp.get("/api/v1/competitions/<slug>/submissions")
 @require("team", "organizer", "judge")
-def submissions(slug: str) -> object:
+def submissions(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     rt = current_runtime()
     with rt.session() as session:
@@ -65,7 +66,7 @@ def submissions(slug: str) -> object:
 
 @bp.get("/api/v1/submissions/<submission_id>")
 @require("team", "organizer", "judge")
-def submission(submission_id: str) -> object:
+def submission(submission_id: str) -> ResponseReturnValue:
     caller = current_caller()
     rt = current_runtime()
     with rt.session() as session:
@@ -93,18 +94,23 @@ def submission_file(submission_id: str) -> Response:
 
 @bp.get("/api/v1/competitions/<slug>/selection")
 @require("team")
-def selection(slug: str) -> object:
-    caller = current_caller()
+def selection(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
-        return jsonify(get_selection(session, get_competition(session, slug), caller.team_id))
+        return jsonify(get_selection(session, get_competition(session, slug), _team_id()))
 
 
 @bp.put("/api/v1/competitions/<slug>/selection")
 @require("team")
-def put_selection(slug: str) -> object:
-    caller = current_caller()
+def put_selection(slug: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "submission_ids" not in data:
         raise BadRequest('expected a JSON body {"submission_ids": ["<id>", ...]}')
-    return jsonify(set_selection(current_runtime(), slug, caller.team_id, data["submission_ids"]))
+    return jsonify(set_selection(current_runtime(), slug, _team_id(), data["submission_ids"]))
+
+
+def _team_id() -> int:
+    team_id = current_caller().team_id
+    if team_id is None:  # a team token always has a team; guard against a broken row
+        raise Forbidden("this token belongs to no team")
+    return team_id

@@ -143,11 +143,15 @@ def team_names(session: Session) -> dict[int, str]:
     return dict(session.execute(sa.select(Team.id, Team.name)).all())
 
 
-def build_boards(session: Session, comp: Competition, rows: Iterable[Row] | None = None) -> Boards:
-    """Build the boards from `rows`, or stream this competition's submissions from the database."""
+def build_boards(session: Session, comp: Competition, rows: Iterable[Row] | None = None,
+                 team_id: int | None = None) -> Boards:
+    """Build the boards from `rows`, or stream this competition's submissions from the database
+    (only one team's with `team_id`: enough for its final picks, and an index seek)."""
     builder = BoardBuilder(comp, chosen_finals(session, comp), team_names(session))
     if rows is None:
         query = sa.select(*ROW_COLUMNS).where(Submission.competition_id == comp.id)
+        if team_id is not None:
+            query = query.where(Submission.team_id == team_id)
         rows = (Row(*r) for r in session.execute(query.execution_options(yield_per=2000)))
     for row in rows:
         builder.add(row)

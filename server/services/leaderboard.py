@@ -1,5 +1,5 @@
-"""Public standings (kept per team, so reading the board is an index seek), final picks and
-the private board.
+"""Public standings (kept per team, so reading the board is an index seek) and the leaderboard
+as a caller may see it. Final picks and the private board are built by services.boards.
 
 Ranking compares scores rounded to the competition's precision (the value shown); ties go to
 the submission received first.
@@ -7,18 +7,16 @@ the submission received first.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.models import COUNTED_STATUSES, Competition, FinalSelection, Submission, Team, TeamStanding
+from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
 from server.timeutil import isoformat_utc
 
 __all__ = [
-    "shown", "sort_key", "refresh_standing", "public_board", "final_picks", "private_board", "FinalPicks",
+    "shown", "sort_key", "refresh_standing", "public_board", "leaderboard_view",
 ]
 
 
@@ -70,70 +68,6 @@ def public_board(session: Session, comp: Competition) -> list[dict[str, Any]]:
     ]
 
 
-@dataclass(frozen=True)
-class FinalPicks:
-    """A team's final submissions and how they were picked ("chosen" or "auto")."""
-
-    team_id: int
-    mode: str
-    submissions: list[Submission]
-
-
-def _ranked(comp: Competition, subs: list[Submission], attr: str) -> list[Submission]:
-    scored = [s for s in subs if s.status == "scored" and getattr(s, attr) is not None]
-    return sorted(scored, key=lambda s: (sort_key(comp, getattr(s, attr)), s.received_at, s.id))
-
-
-def final_picks(session: Session, comp: Competition, team_id: int | None = None) -> dict[int, FinalPicks]:
-    """Chosen finals; for a team that chose none, its `max_final` best public scores."""
-    query = sa.select(Submission).where(Submission.competition_id == comp.id, Submission.status == "scored")
-    if team_id is not None:
-        query = query.where(Submission.team_id == team_id)
-    by_team: dict[int, list[Submission]] = defaultdict(list)
-    for sub in session.execute(query).scalars():
-        by_team[sub.team_id].append(sub)
-    chosen_q = sa.select(FinalSelection.team_id, FinalSelection.submission_id).where(
-        FinalSelection.competition_id == comp.id)
-    if team_id is not None:
-        chosen_q = chosen_q.where(FinalSelection.team_id == team_id)
-    chosen: dict[int, set[str]] = defaultdict(set)
-    for t, sid in session.execute(chosen_q):
-        chosen[t].add(sid)
-    picks: dict[int, FinalPicks] = {}
-    for t, subs in by_team.items():
-        if chosen.get(t):
-            mine = [s for s in subs if s.id in chosen[t]]
-            picks[t] = FinalPicks(t, "chosen", sorted(mine, key=lambda s: (s.received_at, s.id)))
-        else:
-            picks[t] = FinalPicks(t, "auto", _ranked(comp, subs, "public_score")[: comp.max_final])
-    return picks
-
-
-def private_board(session: Session, comp: Competition) -> list[dict[str, Any]]:
-    """Each team's best private score among its finals, with public rank and the move."""
-    public = {e["team_id"]: e for e in public_board(session, comp)}
-    names = dict(session.execute(sa.select(Team.id, Team.name)).all())
-    best: list[tuple[Submission, str]] = []
-    for t, pick in final_picks(session, comp).items():
-        ranked = _ranked(comp, pick.submissions, "private_score")
-        if ranked:
-            best.append((ranked[0], pick.mode))
-    best.sort(key=lambda item: (sort_key(comp, item[0].private_score), item[0].received_at, item[0].id))
-    board = []
-    for rank, (sub, mode) in enumerate(best, start=1):
-        prank = public[sub.team_id]["rank"] if sub.team_id in public else None
-        board.append({
-            "rank": rank, "team": names[sub.team_id], "team_id": sub.team_id,
-            "score": shown(comp, sub.private_score), "submission_id": sub.id,
-            "received_at": isoformat_utc(sub.received_at), "final": mode,
-            "entries": public[sub.team_id]["entries"] if sub.team_id in public else None,
-            "public_rank": prank, "move": (prank - rank) if prank is not None else None,
-        })
-    return board
-
-
-
-
 _PUBLIC_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "entries", "last_submission_at")
 _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "entries", "final",
                    "public_rank", "move")
@@ -142,6 +76,7 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
 def leaderboard_view(session: Session, comp: Competition, caller: Any, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
     from server.errors import Forbidden
+    from server.services.boards import build_boards
     from server.services.snapshot import snapshot_boards
     from server.services.visibility import can_see_private
 
@@ -151,7 +86,7 @@ def leaderboard_view(session: Session, comp: Competition, caller: Any, split: st
     if frozen is not None:
         entries = frozen[1] if split == "public" else frozen[2]
     else:
-        entries = public_board(session, comp) if split == "public" else private_board(session, comp)
+        entries = public_board(session, comp) if split == "public" else build_boards(session, comp).private
     fields = _PUBLIC_FIELDS if split == "public" else _PRIVATE_FIELDS
     return {
         "competition": comp.slug, "split": split, "frozen": comp.frozen_at is not None,

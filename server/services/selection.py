@@ -11,18 +11,18 @@ from server.errors import BadRequest, Conflict
 from server.models import Competition, FinalSelection, Submission
 from server.runtime import Runtime
 from server.services.competitions import get_competition
-from server.services.leaderboard import final_picks
+from server.services.boards import build_boards
 from server.timeutil import isoformat_local
 
 __all__ = ["get_selection", "set_selection"]
 
 
 def get_selection(session: Session, comp: Competition, team_id: int) -> dict[str, Any]:
-    pick = final_picks(session, comp, team_id).get(team_id)
+    pick = next((f for f in build_boards(session, comp, team_id=team_id).finals if f["team_id"] == team_id), None)
     return {
         "competition": comp.slug, "max_final": comp.max_final,
-        "mode": pick.mode if pick else "auto",
-        "submission_ids": [s.id for s in pick.submissions] if pick else [],
+        "mode": pick["mode"] if pick else "auto",
+        "submission_ids": pick["submission_ids"] if pick else [],
         "editable_until": isoformat_local(comp.end_at, comp.timezone),
     }
 

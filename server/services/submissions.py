@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,7 +17,8 @@ from server.models import COUNTED_STATUSES, Competition, Submission, Team
 from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
-from server.services.leaderboard import FinalPicks, final_picks, refresh_standing, shown
+from server.services.boards import build_boards
+from server.services.leaderboard import refresh_standing, shown
 from server.services.visibility import can_see_private
 from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
@@ -95,7 +96,7 @@ def _check_quota(comp: Competition, quota: Quota) -> None:
                           resets_at=quota.resets_at)
 
 
-def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: BinaryIO, *,
+def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes], *,
                       filename: str | None, note: str | None, content_length: int | None) -> Accepted:
     """Store an upload and queue it for scoring, if schedule and limits allow.
 
@@ -166,8 +167,7 @@ def list_submissions(session: Session, comp: Competition, caller: Caller) -> lis
 
 def final_flags(session: Session, comp: Competition, team_id: int | None = None) -> dict[str, str]:
     """Map submission id → "chosen"/"auto" for every final pick."""
-    picks: dict[int, FinalPicks] = final_picks(session, comp, team_id)
-    return {s.id: p.mode for p in picks.values() for s in p.submissions}
+    return build_boards(session, comp, team_id=team_id).final_flags()
 
 
 def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, team_name: str,
