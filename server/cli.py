@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 import click
+import redis
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -35,10 +36,15 @@ class HackathonGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (AppError, ConfigError) as exc:
-            message = exc.message if isinstance(exc, AppError) else str(exc)
+        except (AppError, ConfigError, redis.RedisError) as exc:
+            if isinstance(exc, AppError):
+                code, message = exc.code, exc.message
+            elif isinstance(exc, redis.RedisError):
+                code, message = "queue_unreachable", f"queue unreachable: {exc}"
+            else:
+                code, message = "config", str(exc)
             if ctx.params.get("as_json") or "--json" in ctx.meta.get("hackathon.args", sys.argv):
-                click.echo(json.dumps({"error": getattr(exc, "code", "config"), "message": message}, ensure_ascii=False))
+                click.echo(json.dumps({"error": code, "message": message}, ensure_ascii=False))
             else:
                 click.echo(f"Error: {message}", err=True)
             ctx.exit(2)

@@ -22,8 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "HOME": None,
     # SQLAlchemy URL. Default: SQLite file <HOME>/hackathon.db. PostgreSQL: postgresql+psycopg://...
     "DATABASE_URL": None,
-    # Redis-protocol server for the queue. Default: an embedded Valkey server under <HOME>/valkey
-    # started by `hackathon serve`/`demo` (and by `worker` when it finds none running).
+    # Redis-protocol server for the queue. Default: the embedded Valkey server under <HOME>/valkey
+    # that `hackathon serve`/`demo` start; other commands of the instance find it while it runs.
     "REDIS_URL": None,
     # RQ queue that carries submission ids to the scoring workers.
     "QUEUE_NAME": "scoring",
