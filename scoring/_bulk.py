@@ -1,8 +1,9 @@
 """The bulk path: check every cell at once with pyarrow and numpy, and still give line numbers.
 
-pyarrow reads each cell as text. When every physical line after the header is exactly one row
-(counting line breaks proves it: no blank line inside, no field spanning lines), row i is line
-i + 2, and the checks are vectorised: numbers by a regular expression that accepts exactly what
+pyarrow reads each cell as text. pyarrow skips blank lines and numbers the rows it cannot use
+(a wrong number of fields) among the others; one numpy scan of the line breaks finds the line of
+every non-blank line. When rows and non-blank lines match one to one (no field spans lines), each
+row has its line number, and the checks are vectorised: numbers by a regular expression that accepts exactly what
 the precise path's float() accepts, classes by a hash lookup, ids through the labels' index.
 Only the first problems are worded in Python, with the same messages as the precise path, and
 only the problems up to where that path would stop are counted. Otherwise it gives up (None).
@@ -36,7 +37,6 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
               expected: IdIndex | None) -> Parsed | None:
     """Read and check all rows at once; None if lines and rows do not match one to one."""
     data = source.load()
-    lines = _data_lines(data, header_end)
     types = {id_name: pa.string(), **{f.name: text_type(f) for f in fields}}
     options = arrow_options(header, types)
     invalid = _InvalidRows()
@@ -57,13 +57,16 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
         if not invalid.lines or invalid.unnumbered or invalid.longest > csv.field_size_limit():
             return None
     rows = table.num_rows
-    if rows + len(invalid.lines) != lines or _beyond_precise_limits(data, header_end, table, header,
-                                                                    bool(invalid.lines)):
+    if _too_long_fields(table):
         return None
-    # line_of_row[r] is the line of the r-th row read; the invalid lines are the others.
+    nonblank, longest = _nonblank_lines(data, header_end)
+    lines = len(nonblank)  # from here on, "line" indexes the non-blank lines after the header
+    if rows + len(invalid.lines) != lines or longest > MAX_LINE:
+        return None
+    # pyarrow numbers rows among non-blank lines, the header being 1.
     bad_line = np.zeros(lines, dtype=bool)
     bad_line[np.asarray(invalid.lines, dtype=np.int64) - 2] = True
-    line_of_row = np.flatnonzero(~bad_line) + 2
+    line_of_row = nonblank[~bad_line]
     ids = table.column(id_name).combine_chunks()
     id_kind, first_row, label_of_row = _check_ids(ids, expected)
     values: dict[str, np.ndarray | pa.ChunkedArray] = {}
@@ -82,29 +85,29 @@ def read_bulk(source: Source, header: Sequence[str], header_end: int, id_name: s
     for mask in bad.values():
         per_row += mask
     per_line = bad_line.astype(np.int64)
-    per_line[line_of_row - 2] = per_row
+    per_line[~bad_line] = per_row
     problems = Collector()
     cumulative = np.cumsum(per_line)
     stop = None
     if lines and cumulative[-1] >= _problems.MAX_PROBLEMS:
         stop = int(np.searchsorted(cumulative, _problems.MAX_PROBLEMS))  # the precise path stops after this line
-    limit = lines if stop is None else stop + 1  # lines 2 .. limit + 1 are read
-    rows_read = int(np.searchsorted(line_of_row, limit + 2))
+    limit = lines if stop is None else stop + 1  # the first `limit` non-blank lines are read
+    rows_read = int(np.count_nonzero(~bad_line[:limit]))
     rows_seen = _RowsSeen(table, ids, id_name, fields, bad, id_kind, first_row, line_of_row, expected)
     for index in np.flatnonzero(per_line[:limit]):
         if len(problems.details) >= _problems.MAX_DETAILS:
             break
         if bad_line[index]:
-            invalid.describe(problems, int(index) + 2, len(header))
+            invalid.describe(problems, int(index) + 2, int(nonblank[index]), len(header))
         else:
-            rows_seen.describe(problems, int(np.searchsorted(line_of_row, index + 2)))
+            rows_seen.describe(problems, int(np.count_nonzero(~bad_line[:index])))
     problems.counts = rows_seen.count(rows_read)
     wrong_fields = int(np.count_nonzero(bad_line[:limit]))
     if wrong_fields:
         problems.counts["wrong number of fields"] = wrong_fields
     problems.total = sum(problems.counts.values())
     if stop is not None:
-        problems.stopped(stop + 2)
+        problems.stopped(int(nonblank[stop]))
     elif expected is not None:
         seen = np.zeros(len(expected), dtype=bool)
         seen[label_of_row[label_of_row >= 0]] = True
@@ -142,8 +145,8 @@ class _InvalidRows:
         # Past the precise path's limit it would stop anyway: let it decide.
         return "skip" if len(self.lines) < _problems.MAX_PROBLEMS else "error"
 
-    def describe(self, problems: Collector, line: int, expected: int) -> None:
-        cells = next(csv.reader([self.texts[line]]), [])
+    def describe(self, problems: Collector, number: int, line: int, expected: int) -> None:
+        cells = next(csv.reader([self.texts[number]]), [])
         problems.bad_fields(line, expected, len(cells), bool(cells) and cells[-1] == "")
 
 
@@ -158,55 +161,34 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _data_lines(data: bytes, start: int) -> int:
-    """Return the number of physical lines from `start`, ignoring line breaks at the very end."""
-    end = len(data)
-    while end > start:  # strip the final run of line breaks, a block at a time
-        block = data[max(start, end - 4096):end]
-        kept = block.rstrip(b"\r\n")
-        end -= len(block) - len(kept)
-        if kept:
-            break
-    if end <= start:
-        return 0
-    breaks = data.count(b"\n", start, end)
-    returns = data.count(b"\r", start, end)
-    if returns:
-        breaks += returns - data.count(b"\r\n", start, end)
-    return breaks + 1
+def _too_long_fields(table: pa.Table) -> bool:
+    """Return whether a cell is longer than the precise path's csv module accepts (it must decide then)."""
+    limit = csv.field_size_limit()
+    return any(pa.types.is_string(c.type) and len(c) and pc.max(pc.utf8_length(c)).as_py() > limit
+               for c in table.columns)
 
 
-def _beyond_precise_limits(data: bytes, start: int, table: pa.Table, header: Sequence[str], skipped: bool) -> bool:
-    """Return whether a line or field exceeds what the precise path accepts (it must decide then).
+def _nonblank_lines(data: bytes, start: int) -> tuple[np.ndarray, int]:
+    """Return the numbers of the non-blank lines from `start` (its line being 2) and the longest line's length.
 
-    Without skipped rows, the fields' lengths bound every line's; otherwise the lines are measured.
+    A line ends at LF, CR LF or a lone CR, as for the precise path; blank lines are empty ones.
     """
-    field_limit = csv.field_size_limit()
-    row_bytes = np.zeros(table.num_rows, dtype=np.int64)
-    for column in table.columns:
-        if pa.types.is_string(column.type) and len(column):
-            if pc.max(pc.utf8_length(column)).as_py() > field_limit:
-                return True
-            row_bytes += pc.binary_length(column).to_numpy()
-    if not skipped and table.num_columns == len(header) and all(pa.types.is_string(c.type) for c in table.columns):
-        # Quoting at most doubles a field and adds 2 quotes; then the commas and the line break.
-        if not table.num_rows or int(row_bytes.max()) * 2 + 3 * len(header) <= MAX_LINE:
-            return False
-    return _longest_line(data, start) > MAX_LINE
-
-
-def _longest_line(data: bytes, start: int) -> int:
-    """Return the length in bytes of the longest physical line from `start`, without its line break."""
     view = np.frombuffer(data, dtype=np.uint8)
-    previous = start - 1  # position of the line break before the current line
-    longest = 0
-    for block in range(start, len(data), _SCAN_BLOCK):
-        chunk = view[block:block + _SCAN_BLOCK]
-        breaks = np.flatnonzero((chunk == 10) | (chunk == 13)) + block
-        if breaks.size:
-            longest = max(longest, int((np.diff(breaks, prepend=previous) - 1).max()))
-            previous = int(breaks[-1])
-    return max(longest, len(data) - previous - 1)
+    size = len(data)
+    ends: list[np.ndarray] = []  # where each line's text ends
+    for block in range(start, size, _SCAN_BLOCK):
+        body = view[block:block + _SCAN_BLOCK]
+        lf = np.flatnonzero(body == 10) + block
+        cr = np.flatnonzero(body == 13) + block
+        lone_cr = cr[(cr + 1 >= size) | (view[np.minimum(cr + 1, size - 1)] != 10)]
+        ends.append(np.sort(np.concatenate([lf, lone_cr])))
+    breaks = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+    # A line's text ends before its break, and before the CR of a CR LF.
+    text_end = breaks - ((view[breaks] == 10) & (breaks > start) & (view[np.maximum(breaks - 1, 0)] == 13))
+    begin = np.concatenate([[start], breaks + 1])
+    finish = np.concatenate([text_end, [size]])  # the last line runs to the end of the file
+    lengths = finish - begin
+    return np.flatnonzero(lengths > 0) + 2, int(lengths.max()) if lengths.size else 0
 
 
 def _check_ids(ids: pa.Array, expected: IdIndex | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,17 +2,19 @@
 
 1. The fast path (here): pyarrow's multi-threaded reader with the final column types. It
    succeeds only on a file without any problem; on any doubt it gives up.
-2. The bulk path (`_bulk`): pyarrow reads every cell as text and numpy checks them all at once;
-   it reports problems with line numbers when each line of the file is exactly one row (no blank
-   line, no field spanning lines), as in nearly every real file.
+2. The bulk path (`_bulk`): pyarrow reads every cell as text (numbering rows with a wrong number
+   of fields), numpy checks all cells at once and finds every row's line from the line breaks;
+   it gives up only when a field spans lines, a line or field exceeds the precise path's limits,
+   or the file is not UTF-8.
 3. The precise path (`_precise`): Python's csv module, line by line. It is the reference: the
    other two give up, or give exactly its answer (the property tests check this).
 
-Line numbers count the header as line 1; a record spanning lines is numbered by its first line.
-Hostile input is bounded before anything is split: the header at most MAX_LINE bytes and
-MAX_COLUMNS names; the precise path also refuses a line longer than MAX_LINE and stops after
-MAX_PROBLEMS problems. (pyarrow does not measure lines, so a valid file with an absurdly long
-line is still accepted by the first two paths; the limit only guards the Python one.)
+Line numbers count the header as line 1 and every physical line after it (blank ones too); a
+record spanning lines is numbered by its first line. Hostile input is bounded before anything is
+split: the header at most MAX_LINE bytes and MAX_COLUMNS names; the precise path also refuses a
+line longer than MAX_LINE and stops after MAX_PROBLEMS problems. (pyarrow does not measure lines,
+so a valid file with an absurdly long line is still accepted by the fast path; the limit only
+guards the Python one, and the bulk path defers to it.)
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from scoring import SubmissionRejected, _problems, _reader, score
+from scoring import SubmissionRejected, _bulk, _problems, _reader, score
 
 from .conftest import (
     ANOMALY_LABELS,
@@ -86,7 +86,8 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     name = draw(st.sampled_from(sorted(VALID)))
     data = bytearray(VALID[name])
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["insert", "delete", "replace", "duplicate line", "drop line", "swap lines"]))
+        op = draw(st.sampled_from(["insert", "delete", "replace", "duplicate line", "drop line", "swap lines",
+                                   "blank line"]))
         at = draw(st.integers(0, len(data)))
         if op == "insert":
             data[at:at] = draw(st.sampled_from(TOKENS) | st.binary(min_size=1, max_size=4))
@@ -99,6 +100,8 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
             i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
             if op == "duplicate line":
                 lines.insert(j, lines[i])
+            elif op == "blank line":
+                lines.insert(j, draw(st.sampled_from([b"", b"\r", b" "])))
             elif op == "drop line" and len(lines) > 1:
                 del lines[i]
             else:
@@ -119,6 +122,18 @@ def test_mutated_submissions_score_or_are_rejected_alike_on_both_paths(cases: di
                                                                        case_and_data: tuple[str, bytes]) -> None:
     name, data = case_and_data
     both_paths(data, cases[name])
+
+
+@SETTINGS
+@given(case_and_data=mutated(), block=st.integers(1, 40), crlf=st.booleans())
+def test_line_scan_blocks_do_not_matter(cases: dict[str, Case], case_and_data: tuple[str, bytes], block: int,
+                                        crlf: bool) -> None:
+    name, data = case_and_data
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    expected = both_paths(data, cases[name])
+    with mock.patch.object(_bulk, "_SCAN_BLOCK", block), mock.patch.object(_reader, "_fast", lambda *args: None):
+        assert outcome(data, cases[name]) == expected
 
 
 @SETTINGS
