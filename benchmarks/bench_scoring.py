@@ -17,9 +17,9 @@ the same run, alternating the two so that machine noise hits both alike:
 
 Cases: 14 numeric targets in label order; the same file with rows shuffled (ids must be looked
 up); a single binary class target (F1, positive 'AbNormal'). Then, for information (no goal),
-how long a rejection of the 14-target file takes: one bad value on the last line, and one line
-with an extra field (both found by the vectorised bulk path), and a bad value in a file that also
-has a blank line (then lines and rows differ: the line-by-line Python path decides).
+how long a rejection of the 14-target file takes: a bad value on the last line, a line with an
+extra field, a bad value in a file with a blank line (all found by the vectorised bulk path), and
+a quoted id spanning two lines (rows and lines differ: the line-by-line Python path decides).
 """
 
 from __future__ import annotations
@@ -198,8 +198,9 @@ def bench_rejections(folder: Path, labels_path: Path, submission: Path) -> None:
     broken = {
         "bad value on the last line": data[:-30] + b"abc" + data[-27:],
         "an extra field on line 19": data[:5000] + data[5000:].replace(b"\n", b",\n", 1),
-        "a blank line and a bad value (Python path)": (data[:5000] + data[5000:].replace(b"\n", b"\n\n", 1))[:-30]
+        "a blank line and a bad value": (data[:5000] + data[5000:].replace(b"\n", b"\n\n", 1))[:-30]
         + b"abc" + data[-27:],
+        "an id spanning two lines (Python path)": data.replace(b"\nTEST_0000500,", b'\n"TEST\n_0000500",', 1),
     }
     for name, content in broken.items():
         t = time.perf_counter()
