@@ -76,7 +76,7 @@ classes = ["Normal", "AbNormal"]
 
 
 def _write(table: pa.Table, path: Path) -> None:
-    pcsv.write_csv(table, path, write_options=pcsv.WriteOptions(quoting_style="needed"))
+    pcsv.write_csv(table, path, write_options=pcsv.WriteOptions(quoting_style="none"))
 
 
 def make_multi(folder: Path, rows: int, seed: int = 0) -> dict[str, Path]:
@@ -197,7 +197,7 @@ def bench_rejections(folder: Path, labels_path: Path, submission: Path) -> None:
     data = submission.read_bytes()
     broken = {
         "bad value on the last line": data[:-30] + b"abc" + data[-27:],
-        "an extra field on line 19": data[:5000] + data[5000:].replace(b"\n", b",\n", 1),
+        "an extra field near the top": data[:5000] + data[5000:].replace(b"\n", b",\n", 1),
         "a blank line and a bad value": (data[:5000] + data[5000:].replace(b"\n", b"\n\n", 1))[:-30]
         + b"abc" + data[-27:],
         "an id spanning two lines (Python path)": data.replace(b"\nTEST_0000500,", b'\n"TEST\n_0000500",', 1),
