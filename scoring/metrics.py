@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import sklearn.metrics
 
 from scoring._values import BOOLEAN_CLASSES, ClassLookup, parse_boolean
 from scoring.errors import MetricError, UnknownMetricError
@@ -284,6 +283,8 @@ def log_loss(y_true: Array, y_pred: Array) -> float:
 def roc_auc_score(y_true: Array, y_pred: Array) -> float:
     """Return the area under the ROC curve of the scores y_pred for the positive class 1."""
     _positive_rate(y_true, "roc_auc_score")
+    import sklearn.metrics  # imported here: it costs ~2 s of start-up to every command and worker
+
     return float(sklearn.metrics.roc_auc_score(np.asarray(y_true), np.asarray(y_pred)))
 
 

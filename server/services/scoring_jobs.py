@@ -10,7 +10,7 @@ import json
 import logging
 import time
 
-from scoring import SCORER_VERSION, SubmissionRejected, score
+from scoring import SCORER_VERSION, ScoringError, SubmissionRejected, score
 from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
@@ -37,17 +37,23 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         sub.attempts += 1
         sub.started_at = rt.now()
         comp = session.get_one(Competition, sub.competition_id)
-    task = competition_task(rt, comp)
-    labels = competition_labels(rt, comp)
     path = rt.storage.submission_path(sub.sha256)
     started = time.perf_counter()
     try:
+        task = competition_task(rt, comp)
+        labels = competition_labels(rt, comp)
         result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:
         _finish(rt, submission_id, comp, status="rejected", message=exc.message,
                 problems=[p.to_dict() for p in exc.problems], seconds=time.perf_counter() - started,
                 labels_sha256=labels.sha256)
         return "rejected"
+    except ScoringError as exc:
+        # Not the team's fault and not transient (e.g. a metric undefined on our split): retrying
+        # cannot help. The organizers see the log; the team sees a short reason, no label detail.
+        log.error("submission %s cannot be scored: %s", submission_id, exc)
+        record_failure(rt, submission_id, f"the metric could not be computed ({type(exc).__name__})", final=True)
+        return "failed"
     _finish(rt, submission_id, comp, status="scored", public=result.public_score, private=result.private_score,
             rows=result.rows, seconds=time.perf_counter() - started, labels_sha256=labels.sha256)
     return "scored"

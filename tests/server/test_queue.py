@@ -125,3 +125,26 @@ def test_killed_worker_loses_nothing(env: Env) -> None:
     assert sub.status == "scored" and sub.public_score == 1.0 and sub.attempts == 2
     with env.rt.session() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(Submission)).scalar_one() == 1
+
+
+def test_metric_undefined_on_our_split_fails_at_once(env: Env) -> None:
+    """A scoring error that is ours and deterministic is `failed` without retries."""
+    # Every public row is 1, so ROC-AUC is undefined on the public split.
+    labels = "id,y,Usage\n" + "".join(f"T{i:03d},{1 if i % 2 == 0 else i % 4 // 2},"
+                                      f"{'Public' if i % 2 == 0 else 'Private'}\n" for i in range(20))
+    env.competition(labels=labels)
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    from server.models import Competition
+
+    with env.rt.write() as session:  # the organizer's task turns out to need a metric undefined here
+        comp = session.execute(sa.select(Competition)).scalar_one()
+        comp.task_toml = comp.task_toml.replace('name = "root_mean_squared_error"', 'name = "roc_auc_score"') \
+            .replace('kind = "number"', 'kind = "probability"')
+    preds = "id,y\n" + "".join(f"T{i:03d},0.5\n" for i in range(20))
+    with env.rt.session() as session:
+        sha = session.get_one(Submission, sub_id).sha256
+    env.rt.storage.submission_path(sha).write_text(preds)
+    env.work()
+    sub = _status(env, sub_id)
+    assert sub.status == "failed" and sub.attempts == 1
+    assert "metric could not be computed" in sub.message
