@@ -84,11 +84,7 @@ class Storage:
     def save_labels(self, source: Path) -> tuple[str, str]:
         """Copy a hidden labels file in; return (path relative to the instance folder, sha256)."""
         self.ensure_folders()
-        digest = hashlib.sha256()
-        with open(source, "rb") as fh:
-            while chunk := fh.read(CHUNK):
-                digest.update(chunk)
-        sha = digest.hexdigest()
+        sha, _ = file_sha256(source)
         target = self.labels_dir / f"{sha}.csv"
         if not target.exists():
             tmp = target.with_suffix(".tmp")
@@ -101,13 +97,15 @@ class Storage:
         return self.home / relative
 
 
-def file_sha256(path: Path) -> str:
-    """Return the SHA-256 of a file, read in chunks."""
+def file_sha256(path: Path) -> tuple[str, int]:
+    """Return the SHA-256 and size of a file, read in chunks."""
     digest = hashlib.sha256()
+    size = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
-    return digest.hexdigest()
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def human_bytes(n: int) -> str:

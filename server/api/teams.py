@@ -8,10 +8,11 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller, require
 from server.errors import BadRequest, Forbidden
 from server.runtime import current_runtime
+from server.services.boards import team_names
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
 from server.services.submissions import (
-    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, list_submissions, submission_to_dict, team_names,
+    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, list_submissions, submission_to_dict,
 )
 from server.timeutil import isoformat_utc
 

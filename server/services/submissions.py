@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.auth import Caller
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
-from server.models import COUNTED_STATUSES, Competition, Submission, Team
+from server.models import COUNTED_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
@@ -186,6 +186,3 @@ def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, te
         body["private_score"] = shown(comp, sub.private_score)
     return body
 
-
-def team_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(sa.select(Team.id, Team.name)).all())

@@ -13,7 +13,6 @@ being checked).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from server.services.competitions import get_competition, settings_dict
 from server.services.freeze import snapshot_digest
 from server.services.scoring_jobs import DECOMPRESSED_FACTOR
 from server.services.snapshot import get_snapshot
-from server.storage import CHUNK
+from server.storage import file_sha256
 
 __all__ = ["verify", "VerifyReport", "Difference", "same_score", "RELATIVE_TOLERANCE"]
 
@@ -108,16 +107,6 @@ class VerifyReport:
         }
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 @dataclass
 class _Checker:
     """State of one verify run."""
@@ -150,7 +139,7 @@ class _Checker:
         self.task = parse_task(comp.task_toml, f"competition {comp.slug}")
         path = self.rt.storage.labels_path(comp.labels_file)
         try:
-            digest, _ = _hash_file(path)
+            digest, _ = file_sha256(path)
         except FileNotFoundError:
             self.report.add("labels", "labels", f"hidden labels file {comp.labels_file} is missing; nothing can be re-scored")
             return
@@ -173,7 +162,7 @@ class _Checker:
         path = self.rt.storage.submission_path(r.sha256)
         file_ok = False
         try:
-            digest, size = _hash_file(path)
+            digest, size = file_sha256(path)
             report.files += 1
             if digest != r.sha256:
                 self.differ("file", r.id, f"stored file was altered: its SHA-256 is {digest}, recorded {r.sha256}")
