@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.auth import Caller
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
+from server.queue import enqueue_scoring
 from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
@@ -113,7 +114,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
         _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
-    check_declared_size(rt, slug, content_length)
+    _check_size(comp, content_length)
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
@@ -128,21 +129,21 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
         session.add(sub)
         session.flush()
         refresh_standing(session, comp, caller.team_id)
-    from server.queue import enqueue_scoring
-
     enqueue_scoring(rt, sub.id)
     return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
 
 
 def check_declared_size(rt: Runtime, slug: str, content_length: int | None, slack: int = 0) -> None:
     """Refuse an upload by its declared length before any byte is read (multipart included)."""
-    if content_length is None:
-        return
-    with rt.session() as session:
-        limit = get_competition(session, slug).max_upload_bytes
-    if content_length > limit + slack:
+    if content_length is not None:
+        with rt.session() as session:
+            _check_size(get_competition(session, slug), content_length, slack)
+
+
+def _check_size(comp: Competition, content_length: int | None, slack: int = 0) -> None:
+    if content_length is not None and content_length > comp.max_upload_bytes + slack:
         raise PayloadTooLarge(f"file is {human_bytes(content_length)}, larger than this competition's limit of "
-                              f"{human_bytes(limit)}; compress it with gzip or check it is the right file")
+                              f"{human_bytes(comp.max_upload_bytes)}; compress it with gzip or check it is the right file")
 
 
 def get_submission(session: Session, submission_id: str, caller: Caller) -> tuple[Submission, Competition]:
