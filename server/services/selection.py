@@ -33,7 +33,10 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
         raise BadRequest('expected {"submission_ids": ["<id>", ...]} with a list of submission ids')
     ids = list(dict.fromkeys(submission_ids))
     now = rt.now()
-    with rt.write(lock_key=(0, team_id)) as session:
+    with rt.session() as session:
+        comp_id = get_competition(session, slug).id
+    # The upload lock of this team: the freeze takes every team's, so no change slips past it.
+    with rt.write(lock_key=(comp_id, team_id)) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change")
