@@ -21,17 +21,23 @@ def _url_file(home: Path) -> Path:
     return home / "valkey" / "url"
 
 
+# A key naming the instance folder, so that a command never talks to another instance's server
+# that happens to listen on the port this instance's server used before.
+OWNER_KEY = "hackathon:instance"
+
+
 def running_embedded_url(home: Path) -> str | None:
-    """Return the URL of this instance's embedded server if one answers, else None."""
+    """Return the URL of this instance's embedded server if it is running, else None."""
     path = _url_file(home)
     if not path.exists():
         return None
     url = path.read_text().strip()
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        with redis.Redis.from_url(url, socket_connect_timeout=1) as client:
+            owner = client.get(OWNER_KEY)
     except redis.RedisError:
         return None
-    return url
+    return url if owner is not None and owner.decode() == str(home) else None
 
 
 def start_embedded_queue(home: Path) -> tuple[object, str]:
@@ -43,6 +49,8 @@ def start_embedded_queue(home: Path) -> tuple[object, str]:
     server = ValkeyServer(data_dir=data_dir, persist=True, appendonly="yes", appendfsync="everysec")
     server.start(timeout=20)
     url = server.connection_url
+    with redis.Redis.from_url(url) as client:
+        client.set(OWNER_KEY, str(home))
     _url_file(home).write_text(url + "\n")
     log.info("embedded queue server at %s (data in %s)", url, data_dir)
     return server, url

@@ -148,3 +148,17 @@ def test_metric_undefined_on_our_split_fails_at_once(env: Env) -> None:
     sub = _status(env, sub_id)
     assert sub.status == "failed" and sub.attempts == 1
     assert "metric could not be computed" in sub.message
+
+
+def test_embedded_queue_is_found_only_by_its_own_instance(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from server.embedded import running_embedded_url, start_embedded_queue
+
+    server, url = start_embedded_queue(tmp_path / "a")
+    try:
+        assert running_embedded_url(tmp_path / "a") == url
+        (tmp_path / "b" / "valkey").mkdir(parents=True)
+        (tmp_path / "b" / "valkey" / "url").write_text(url)  # b's old server used the same port
+        assert running_embedded_url(tmp_path / "b") is None
+    finally:
+        server.stop()
+    assert running_embedded_url(tmp_path / "a") is None
