@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
 from server.errors import BadRequest, Forbidden
+from server.models import Team
 from server.runtime import current_runtime
 from server.services.boards import team_names
 from server.services.competitions import get_competition
@@ -73,8 +74,9 @@ def submission(submission_id: str) -> ResponseReturnValue:
     with rt.session() as session:
         sub, comp = get_submission(session, submission_id, caller)
         flags = final_flags(session, comp, sub.team_id)
-        return jsonify(submission_to_dict(sub, comp, caller, team_name=team_names(session)[sub.team_id],
-                                          final=flags.get(sub.id)))
+        # One team's name, not every team's: `submit --wait` polls this route.
+        team_name = session.get_one(Team, sub.team_id).name
+        return jsonify(submission_to_dict(sub, comp, caller, team_name=team_name, final=flags.get(sub.id)))
 
 
 @bp.get("/api/v1/submissions/<submission_id>/file")
