@@ -14,8 +14,8 @@ from server.services.boards import team_names
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
 from server.services.submissions import (
-    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, get_submission_file, list_submissions,
-    submission_to_dict,
+    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, get_submission_file,
+    list_submissions, submission_to_dict,
 )
 from server.timeutil import isoformat_utc
 

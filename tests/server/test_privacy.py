@@ -1,7 +1,9 @@
 """Planted private scores appear nowhere a team or the public can look, until they are published.
 
-The routes come from the app's URL map, so a route added later is crawled too: the crawl fails
-when a route has a path parameter it cannot fill, or when it is left out without a reason.
+The routes (every method: reads, and writes with a plausible body) come from the app's URL map,
+so a route added later is crawled too: the crawl fails when a route has a path parameter it cannot
+fill; a route is left out only with a reason. It runs as the public, as a team (with its own ids
+and the other team's) and, before the freeze, as a judge; in the open, frozen and published states.
 """
 
 from __future__ import annotations
@@ -203,8 +205,9 @@ def test_a_new_route_cannot_escape_the_crawl(make_env: Callable[..., Env]) -> No
     plan, problems = crawl_plan(env.app, world.fill())
     assert len(problems) == 1 and "/data/<name> (careless.data)" in problems[0], problems
     found = leaks(world, "public", None, plan)
-    assert found == [f"public sees {team}'s private score at GET /api/v1/competitions/tiny/everything"
-                     for team in PLANTED] + ["public sees a private_score field at GET /api/v1/competitions/tiny/everything"]
+    where = "GET /api/v1/competitions/tiny/everything"
+    assert found == [f"public sees {team}'s private score at {where}" for team in PLANTED] + \
+        [f"public sees a private_score field at {where}"]
 
 
 @pytest.mark.parametrize("endpoint", sorted(NOT_CRAWLED))
