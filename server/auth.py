@@ -1,4 +1,6 @@
-"""Tokens (random, stored as SHA-256, compared in constant time), roles, and view guards."""
+"""Tokens (random, stored as SHA-256, compared in constant time), the caller of a request, and the
+view guard. Who may do what is decided in server/services/access.py; `Caller` and `Role` live in
+the Flask-free server/caller.py (re-exported here)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -14,38 +15,16 @@ import sqlalchemy as sa
 from flask import g, request
 from sqlalchemy.orm import Session
 
-from server.errors import Forbidden, Unauthorized
-from server.models import ROLES, Token
+from server.caller import ANONYMOUS, TOKEN_ROLES, Caller, Role
+from server.errors import Unauthorized
+from server.models import Token
+from server.services.access import Gate, check_gate
 
-__all__ = ["Caller", "ANONYMOUS", "new_token", "hash_token", "find_caller", "current_caller", "require"]
+__all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "current_caller", "require"]
 
 TOKEN_PREFIX = "lgh_"
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: a role and, for a team token, the team."""
-
-    role: str | None  # None: anonymous (the public)
-    name: str = "public"
-    team_id: int | None = None
-
-    @property
-    def is_organizer(self) -> bool:
-        return self.role == "organizer"
-
-    @property
-    def is_judge(self) -> bool:
-        return self.role == "judge"
-
-    @property
-    def is_team(self) -> bool:
-        return self.role == "team"
-
-
-ANONYMOUS = Caller(role=None)
 
 
 def new_token() -> str:
@@ -67,9 +46,9 @@ def find_caller(session: Session, token: str) -> Caller | None:
     row = session.execute(
         sa.select(Token).where(Token.token_hash == digest, Token.revoked_at.is_(None))
     ).scalar_one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.role not in ROLES:
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.role not in TOKEN_ROLES:
         return None
-    return Caller(role=row.role, name=row.name, team_id=row.team_id)
+    return Caller(role=Role(row.role), name=row.name, team_id=row.team_id)
 
 
 def current_caller() -> Caller:
@@ -93,22 +72,19 @@ def current_caller() -> Caller:
     return caller
 
 
-def require(*roles: str) -> Callable[[F], F]:
-    """Guard a view: the caller must hold one of `roles`."""
+def require(*allowed: Gate | Role | str) -> Callable[[F], F]:
+    """Guard a view with a gate of the access policy (`require(access.MANAGE)`); role names are
+    read as a gate of those roles. 401 without a token, 403 with a token of another role."""
+    gate = allowed[0] if len(allowed) == 1 and isinstance(allowed[0], Gate) else \
+        Gate("+".join(str(r) for r in allowed), frozenset(Role(r) for r in allowed if not isinstance(r, Gate)))
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            caller = current_caller()
-            if caller.role is None:
-                raise Unauthorized(
-                    "this needs a token: send 'Authorization: Bearer <token>' "
-                    f"(role {' or '.join(roles)})"
-                )
-            if caller.role not in roles:
-                raise Forbidden(f"a {caller.role} token cannot do this; it needs role {' or '.join(roles)}")
+            check_gate(current_caller(), gate)
             return view(*args, **kwargs)
 
+        wrapped.access_gate = gate  # type: ignore[attr-defined]  # for documentation and tests
         return wrapped  # type: ignore[return-value]
 
     return decorator

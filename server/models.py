@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.caller import TOKEN_ROLES
 from server.db import Base, UTCDateTime, utcnow
 
 __all__ = [
@@ -16,7 +17,8 @@ __all__ = [
     "COUNTED_STATUSES", "PENDING_STATUSES", "ROLES",
 ]
 
-ROLES = ("team", "organizer", "judge")
+# The values `tokens.role` stores (server.caller.Role is the enum over them).
+ROLES = tuple(role.value for role in TOKEN_ROLES)
 # Statuses that count against the daily limit, and those a worker still owes a result for.
 COUNTED_STATUSES = ("queued", "scoring", "scored")
 PENDING_STATUSES = ("queued", "scoring")

@@ -1,9 +1,7 @@
 """The end of a competition: freeze, publish, award standings, verification, audits, rescore.
 
-Who may do what:
-- organizers: everything here;
-- judges: read the award standings and download audits, once the competition is frozen;
-- everyone else: nothing here (the published private board is on the leaderboard route).
+Who may do what is decided in services/access.py (organizers: everything here; judges: the award
+standings and audits once frozen; nobody else: the published private board is on the leaderboard).
 """
 
 from __future__ import annotations
@@ -14,14 +12,14 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
-from server.errors import BadRequest, Forbidden
+from server.errors import BadRequest
 from server.runtime import current_runtime
 from server.services.audit import FORMATS, TABLES, audit_csv, audit_json
-from server.services.award import award_standings, set_eligibility, set_verification
+from server.services.access import MANAGE, READ_FINAL
+from server.services.award import award_view, set_eligibility, set_verification
 from server.services.competitions import get_competition
 from server.services.freeze import freeze, publish
 from server.services.rescore import rescore
-from server.services.visibility import can_see_private
 
 bp = Blueprint("final", __name__)
 
@@ -38,31 +36,26 @@ def _json_body() -> dict[str, Any]:
 
 
 @bp.post("/api/v1/competitions/<slug>/freeze")
-@require("organizer")
+@require(MANAGE)
 def post_freeze(slug: str) -> ResponseReturnValue:
     return jsonify(freeze(current_runtime(), slug, _actor()))
 
 
 @bp.post("/api/v1/competitions/<slug>/publish")
-@require("organizer")
+@require(MANAGE)
 def post_publish(slug: str) -> ResponseReturnValue:
     return jsonify(publish(current_runtime(), slug, _actor()))
 
 
 @bp.get("/api/v1/competitions/<slug>/award")
-@require("organizer", "judge")
+@require(READ_FINAL)
 def get_award(slug: str) -> ResponseReturnValue:
-    caller = current_caller()
-    rt = current_runtime()
-    with rt.session() as session:
-        comp = get_competition(session, slug)
-        if caller.is_judge and comp.frozen_at is None:
-            raise Forbidden(f"judges see the award standings of '{slug}' once it is frozen")
-        return jsonify(award_standings(session, comp, include_scores=can_see_private(caller, comp)))
+    with current_runtime().session() as session:
+        return jsonify(award_view(session, get_competition(session, slug), current_caller()))
 
 
 @bp.put("/api/v1/competitions/<slug>/teams/<int:team_id>/verification")
-@require("organizer")
+@require(MANAGE)
 def put_verification(slug: str, team_id: int) -> ResponseReturnValue:
     data = _json_body()
     return jsonify(set_verification(current_runtime(), slug, team_id, data.get("state"), data.get("reason"),
@@ -70,7 +63,7 @@ def put_verification(slug: str, team_id: int) -> ResponseReturnValue:
 
 
 @bp.put("/api/v1/teams/<int:team_id>/eligibility")
-@require("organizer")
+@require(MANAGE)
 def put_eligibility(team_id: int) -> ResponseReturnValue:
     data = _json_body()
     return jsonify(set_eligibility(current_runtime(), team_id, data.get("eligible"), data.get("reason"),
@@ -78,7 +71,7 @@ def put_eligibility(team_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/competitions/<slug>/audit")
-@require("organizer", "judge")
+@require(READ_FINAL)
 def get_audit(slug: str) -> Response:
     fmt = request.args.get("format", "json")
     table = request.args.get("table", "submissions")
@@ -105,7 +98,7 @@ def _prepend(first: str, rest: Any) -> Any:
 
 
 @bp.post("/api/v1/competitions/<slug>/rescore")
-@require("organizer")
+@require(MANAGE)
 def post_rescore(slug: str) -> ResponseReturnValue:
     data = _json_body()
     ids = data.get("submission_ids")

@@ -8,13 +8,14 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
+from server.services.access import MANAGE
 from server.services.teams import create_team, team_to_dict
 
 bp = Blueprint("organizers", __name__)
 
 
 @bp.post("/api/v1/teams")
-@require("organizer")
+@require(MANAGE)
 def post_team() -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):

@@ -6,14 +6,16 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
-from server.errors import BadRequest, Forbidden
+from server.errors import BadRequest
 from server.models import Team
 from server.runtime import current_runtime
+from server.services.access import READ_SUBMISSIONS, SUBMIT, check_list_submissions, own_team
 from server.services.boards import team_names
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
 from server.services.submissions import (
-    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, list_submissions, submission_to_dict,
+    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, get_submission_file,
+    list_submissions, submission_to_dict,
 )
 from server.timeutil import isoformat_utc
 
@@ -23,7 +25,7 @@ RAW_TYPES = {"text/csv", "application/gzip", "application/x-gzip", "application/
 
 
 @bp.post("/api/v1/competitions/<slug>/submissions")
-@require("team")
+@require(SUBMIT)
 def upload(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     mimetype = request.mimetype
@@ -53,21 +55,21 @@ def upload(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/competitions/<slug>/submissions")
-@require("team", "organizer", "judge")
+@require(READ_SUBMISSIONS)
 def submissions(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     rt = current_runtime()
     with rt.session() as session:
         comp = get_competition(session, slug)
         subs = list_submissions(session, comp, caller)
-        flags = final_flags(session, comp, caller.team_id if caller.is_team else None)
+        flags = final_flags(session, comp, check_list_submissions(caller))
         names = team_names(session)
         return jsonify({"competition": slug, "submissions": [
             submission_to_dict(s, comp, caller, team_name=names[s.team_id], final=flags.get(s.id)) for s in subs]})
 
 
 @bp.get("/api/v1/submissions/<submission_id>")
-@require("team", "organizer", "judge")
+@require(READ_SUBMISSIONS)
 def submission(submission_id: str) -> ResponseReturnValue:
     caller = current_caller()
     rt = current_runtime()
@@ -80,12 +82,12 @@ def submission(submission_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/submissions/<submission_id>/file")
-@require("team", "organizer", "judge")
+@require(READ_SUBMISSIONS)
 def submission_file(submission_id: str) -> Response:
     caller = current_caller()
     rt = current_runtime()
     with rt.session() as session:
-        sub, _ = get_submission(session, submission_id, caller)
+        sub = get_submission_file(session, submission_id, caller)
     with rt.storage.submission_path(sub.sha256).open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     name = f"{sub.id}.csv.gz" if gz else f"{sub.id}.csv"
@@ -96,24 +98,17 @@ def submission_file(submission_id: str) -> Response:
 
 
 @bp.get("/api/v1/competitions/<slug>/selection")
-@require("team")
+@require(SUBMIT)
 def selection(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
-        return jsonify(get_selection(session, get_competition(session, slug), _team_id()))
+        return jsonify(get_selection(session, get_competition(session, slug), own_team(current_caller())))
 
 
 @bp.put("/api/v1/competitions/<slug>/selection")
-@require("team")
+@require(SUBMIT)
 def put_selection(slug: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "submission_ids" not in data:
         raise BadRequest('expected a JSON body {"submission_ids": ["<id>", ...]}')
-    return jsonify(set_selection(current_runtime(), slug, _team_id(), data["submission_ids"]))
-
-
-def _team_id() -> int:
-    team_id = current_caller().team_id
-    if team_id is None:  # a team token always has a team; guard against a broken row
-        raise Forbidden("this token belongs to no team")
-    return team_id
+    return jsonify(set_selection(current_runtime(), slug, own_team(current_caller()), data["submission_ids"]))

@@ -21,18 +21,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.auth import Caller
-from server.errors import BadRequest, Forbidden
+from server.caller import Caller
+from server.errors import BadRequest
 from server.models import ActionLogEntry, Competition, Submission
 from server.runtime import Runtime
+from server.services.access import can_see_private_scores, check_audit
 from server.services.boards import build_boards, team_names
 from server.services.competitions import get_competition
 from server.services.snapshot import get_snapshot, snapshot_content
-from server.services.visibility import can_see_private
 from server.timeutil import isoformat_local, isoformat_utc
 
 __all__ = [
-    "COLUMNS", "LOG_COLUMNS", "FORMATS", "TABLES", "check_audit_access", "audit_csv", "audit_json",
+    "COLUMNS", "LOG_COLUMNS", "FORMATS", "TABLES", "audit_csv", "audit_json",
     "neutralise", "iter_submissions", "CHAIN_RULE",
 ]
 
@@ -61,17 +61,6 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def check_audit_access(caller: Caller, comp: Competition) -> None:
-    """Organizers any time; judges once the competition is frozen."""
-    if caller.is_organizer:
-        return
-    if caller.is_judge:
-        if comp.frozen_at is None:
-            raise Forbidden(f"judges can download the audit of '{comp.slug}' once it is frozen")
-        return
-    raise Forbidden("the audit is for organizers and judges")
-
-
 @dataclass(frozen=True)
 class _Context:
     comp: Competition
@@ -90,7 +79,7 @@ def _context(session: Session, comp: Competition, caller: Caller) -> _Context:
     else:
         finals = build_boards(session, comp).final_flags()
     return _Context(comp, team_names(session), finals, snapshot.sha256 if snapshot else None,
-                    snapshot.content if snapshot else None, can_see_private(caller, comp))
+                    snapshot.content if snapshot else None, can_see_private_scores(caller, comp))
 
 
 def iter_submissions(rt: Runtime, comp_id: int, columns: tuple[Any, ...] = (Submission,),
@@ -138,7 +127,7 @@ def _record(sub: Submission, ctx: _Context) -> dict[str, Any]:
 def _load(rt: Runtime, slug: str, caller: Caller) -> _Context:
     with rt.session() as session:
         comp = get_competition(session, slug)
-        check_audit_access(caller, comp)
+        check_audit(caller, comp)  # who: services/access.py
         return _context(session, comp, caller)
 
 

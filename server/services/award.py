@@ -11,16 +11,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.caller import Caller
 from server.errors import BadRequest, Conflict
 from server.models import Competition, Team, Verification
 from server.runtime import Runtime
+from server.services.access import can_see_private_scores, check_award
 from server.services.actionlog import append_action
 from server.services.competitions import get_competition
 from server.services.snapshot import get_snapshot, snapshot_content
 from server.services.teams import get_team, get_team_by_name
 from server.timeutil import isoformat_local, isoformat_utc
 
-__all__ = ["STATES", "set_verification", "set_eligibility", "award_standings", "resolve_team"]
+__all__ = ["STATES", "set_verification", "set_eligibility", "award_standings", "award_view", "resolve_team"]
 
 STATES = ("pending", "verified", "disqualified")
 MAX_REASON = 2000
@@ -139,3 +141,9 @@ def award_standings(session: Session, comp: Competition, *, include_scores: bool
             "greater_is_better": comp.greater_is_better, "published": comp.published_at is not None,
             "standings": standings, "disqualified": disqualified, "pending": pending,
             "not_eligible": not_eligible}
+
+
+def award_view(session: Session, comp: Competition, caller: Caller) -> dict[str, Any]:
+    """The award standings as `caller` may read them (who: services/access.py)."""
+    check_award(caller, comp)
+    return award_standings(session, comp, include_scores=can_see_private_scores(caller, comp))

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
 from server.timeutil import isoformat_utc
 
@@ -73,15 +74,14 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
                    "public_rank", "move")
 
 
-def leaderboard_view(session: Session, comp: Competition, caller: Any, split: str) -> dict[str, Any]:
+def leaderboard_view(session: Session, comp: Competition, caller: Caller, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
-    from server.errors import Forbidden
+    from server.services.access import check_private_board
     from server.services.boards import build_boards
     from server.services.snapshot import snapshot_boards
-    from server.services.visibility import can_see_private
 
-    if split == "private" and not can_see_private(caller, comp):
-        raise Forbidden("the private leaderboard is hidden until the organizers publish the final standings")
+    if split == "private":
+        check_private_board(caller, comp)
     frozen = snapshot_boards(session, comp) if comp.frozen_at is not None else None
     if frozen is not None:
         entries = frozen[1] if split == "public" else frozen[2]

@@ -11,20 +11,22 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from server.auth import Caller
-from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
+from server.caller import Caller
+from server.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
 from server.runtime import Runtime
 from server.storage import human_bytes
+from server.services.access import (
+    can_see_private_scores, check_list_submissions, check_submission, check_submission_file, own_team,
+)
 from server.services.competitions import competition_state, get_competition
 from server.services.boards import build_boards
 from server.services.leaderboard import refresh_standing, shown
-from server.services.visibility import can_see_private
 from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
 __all__ = [
-    "Accepted", "accept_submission", "get_submission", "list_submissions", "submission_to_dict",
+    "Accepted", "accept_submission", "get_submission", "get_submission_file", "list_submissions", "submission_to_dict",
     "quota_today", "check_declared_size", "REJECTED_PER_LIMIT", "MULTIPART_SLACK",
 ]
 
@@ -105,30 +107,29 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
     still counts as on time. Limits are checked cheaply before the bytes are read, and then again,
     together with the insert, in one serialised transaction.
     """
-    if not caller.is_team or caller.team_id is None:
-        raise Forbidden("only a team token can submit")
+    team_id = own_team(caller)
     received_at = rt.now()
     if note is not None and len(note) > MAX_NOTE:
         note = note[:MAX_NOTE]
     with rt.session() as session:
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
-        _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
+        _check_quota(comp, quota_today(session, comp, team_id, received_at))
     _check_size(comp, content_length)
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
-    with rt.write(lock_key=(comp.id, caller.team_id)) as session:
+    with rt.write(lock_key=(comp.id, team_id)) as session:
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
-        quota = quota_today(session, comp, caller.team_id, received_at)
+        quota = quota_today(session, comp, team_id, received_at)
         _check_quota(comp, quota)
-        sub = Submission(competition_id=comp.id, team_id=caller.team_id, status="queued",
+        sub = Submission(competition_id=comp.id, team_id=team_id, status="queued",
                          received_at=received_at, sha256=stored.sha256, bytes=stored.bytes,
                          filename=(filename or None) and filename[:255], note=note or None, attempts=0)
         session.add(sub)
         session.flush()
-        refresh_standing(session, comp, caller.team_id)
+        refresh_standing(session, comp, team_id)
     enqueue_scoring(rt, sub.id)
     return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
 
@@ -147,22 +148,24 @@ def _check_size(comp: Competition, content_length: int | None, slack: int = 0) -
 
 
 def get_submission(session: Session, submission_id: str, caller: Caller) -> tuple[Submission, Competition]:
-    """Return a submission the caller may read (its team, organizers, judges)."""
-    sub = session.get(Submission, submission_id) if len(submission_id) <= 64 else None
-    # A team asking for another team's id gets 404, not 403: ids are not confirmed to exist.
-    if sub is None or (caller.is_team and sub.team_id != caller.team_id):
-        raise NotFound(f"no submission '{submission_id[:64]}'")
-    if caller.role is None:
-        raise NotFound(f"no submission '{submission_id[:64]}'")
+    """Return a submission the caller may read (access.can_read_submission); else 404."""
+    sub = check_submission(caller, session.get(Submission, submission_id) if len(submission_id) <= 64 else None,
+                           submission_id)
     return sub, session.get_one(Competition, sub.competition_id)
 
 
+def get_submission_file(session: Session, submission_id: str, caller: Caller) -> Submission:
+    """Return a submission whose bytes the caller may download; else 404."""
+    return check_submission_file(
+        caller, session.get(Submission, submission_id) if len(submission_id) <= 64 else None, submission_id)
+
+
 def list_submissions(session: Session, comp: Competition, caller: Caller) -> list[Submission]:
+    """The submissions the caller may list: a team its own, organizers and judges every team's."""
+    team_id = check_list_submissions(caller)
     query = sa.select(Submission).where(Submission.competition_id == comp.id)
-    if caller.is_team:
-        query = query.where(Submission.team_id == caller.team_id)
-    elif not (caller.is_organizer or caller.is_judge):
-        raise Forbidden("listing submissions needs a team, organizer or judge token")
+    if team_id is not None:
+        query = query.where(Submission.team_id == team_id)
     return list(session.execute(query.order_by(Submission.received_at, Submission.id)).scalars())
 
 
@@ -183,7 +186,7 @@ def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, te
         "message": sub.message, "problems": json.loads(sub.problems) if sub.problems else [],
         "final": final, "scored_at": isoformat_utc(sub.scored_at), "attempts": sub.attempts,
     }
-    if can_see_private(caller, comp):
+    if can_see_private_scores(caller, comp):
         body["private_score"] = shown(comp, sub.private_score)
     return body
 

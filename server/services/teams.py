@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth import hash_token, new_token
+from server.caller import ISSUED_ROLES, Role
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Team, TeamMember, Token
 from server.runtime import Runtime
@@ -56,16 +57,17 @@ def create_team(rt: Runtime, name: str, *, actor: str, members: list[str] | None
                     members=[TeamMember(name=m) for m in members])
         session.add(team)
         session.flush()
-        session.add(Token(token_hash=hash_token(token), role="team", name=name, team_id=team.id, created_at=now))
+        session.add(Token(token_hash=hash_token(token), role=Role.TEAM.value, name=name, team_id=team.id, created_at=now))
         append_action(session, actor=actor, action="team.create", at=now,
                       payload={"team_id": team.id, "name": name, "members": members, "eligible": eligible})
     return NewTeam(team, token)
 
 
-def create_token(rt: Runtime, role: str, name: str, *, actor: str) -> str:
+def create_token(rt: Runtime, role: Role | str, name: str, *, actor: str) -> str:
     """Issue an organizer or judge token; return it (shown once, stored hashed)."""
-    if role not in ("organizer", "judge"):
-        raise BadRequest(f"role must be organizer or judge, found {role!r} (team tokens come with `team create`)")
+    if role not in ISSUED_ROLES:
+        raise BadRequest(f"role must be {' or '.join(ISSUED_ROLES)}, found {role!r} (team tokens come with `team create`)")
+    role = Role(role).value  # the stored string
     name = _clean_name(name, "token name")
     token = new_token()
     now = rt.now()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
 
-from server.auth import ANONYMOUS
+from server.caller import ANONYMOUS
 from server.runtime import current_runtime
+from server.services.access import can_see_private_scores
 from server.services.competitions import competition_to_dict, get_competition, list_competitions
 from server.services.leaderboard import leaderboard_view
-from server.services.visibility import can_see_private
 
 __all__ = ["init_app"]
 
@@ -30,7 +30,7 @@ def competition(slug: str) -> str:
         comp = get_competition(session, slug)
         public = leaderboard_view(session, comp, ANONYMOUS, "public")
         # Pages are public: the private board appears only once the organizers publish it.
-        private = leaderboard_view(session, comp, ANONYMOUS, "private") if can_see_private(ANONYMOUS, comp) else None
+        private = leaderboard_view(session, comp, ANONYMOUS, "private") if can_see_private_scores(ANONYMOUS, comp) else None
         return render_template("competition.html", c=competition_to_dict(comp, rt.now()), public=public,
                                private=private)
 
