@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Competition
+from server.db import LockKey
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.timeutil import isoformat_local, isoformat_utc, parse_datetime, zone
@@ -168,7 +169,7 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
     comp.labels_file, comp.labels_sha256 = rt.storage.save_labels(labels_file)
     if comp.labels_sha256 != labels.sha256:
         raise Conflict("labels file changed while it was being read; try again")
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         if session.execute(sa.select(Competition.id).where(Competition.slug == slug)).first():
             raise Conflict(f"competition '{slug}' already exists; choose another --slug")
         session.add(comp)
@@ -182,7 +183,7 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
 def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *, actor: str) -> Competition:
     """Change schedule and limits; refused once the competition is frozen."""
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; its settings can no longer change")

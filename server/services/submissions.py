@@ -15,6 +15,7 @@ from server.auth import Caller
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
+from server.db import LockKey
 from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
@@ -118,7 +119,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
-    with rt.write(lock_key=(comp.id, caller.team_id)) as session:
+    with rt.write(LockKey.TEAM_UPLOAD, comp.id, caller.team_id) as session:
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
         quota = quota_today(session, comp, caller.team_id, received_at)
