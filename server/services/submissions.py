@@ -20,7 +20,8 @@ from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition
 from server.services.boards import build_boards
-from server.services.leaderboard import refresh_standing, shown
+from server.services.leaderboard import refresh_standing
+from server.services.ranking import shown
 from server.services.visibility import can_see_private
 from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
