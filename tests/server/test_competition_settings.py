@@ -95,3 +95,12 @@ def test_bad_values_name_their_source(env: Env, make_env: Callable[..., Env],
     monkeypatch.setenv("HACKATHON_PRECISION", "13")
     with pytest.raises(ConfigError, match="PRECISION from environment HACKATHON_PRECISION must be a whole number"):
         make_env()
+
+
+def test_the_readme_lists_every_key_with_its_built_in_and_configuration_key() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`").split()[0]: line for line in readme.splitlines()
+            if line.startswith("| `") and "HACKATHON_" in line}
+    for key in SETTING_KEYS:
+        builtin = str(DEFAULTS[key.upper()])
+        assert key in rows and f"`HACKATHON_{key.upper()}`" in rows[key] and builtin in rows[key], key
