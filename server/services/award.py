@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import Competition, Team, Verification
-from server.db import LockKey
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.competitions import get_competition

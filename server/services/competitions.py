@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Competition
-from server.db import LockKey
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.competition_defaults import SETTING_KEYS, check, resolve

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import SCORER_VERSION
+from server.db import LockKey, advisory_lock
 from server.errors import Conflict
 from server.models import PENDING_STATUSES, Competition, Snapshot, Submission, Team
-from server.db import LockKey, advisory_lock
 from server.runtime import Runtime
 from server.services.actionlog import append_action, canonical_json
 from server.services.boards import ROW_COLUMNS, BoardBuilder, Row, chosen_finals, team_names

@@ -18,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from scoring import SCORER_VERSION, Labels, LabelsError, SubmissionRejected, Task, read_labels, score
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import PENDING_STATUSES, Competition, FinalSelection, ScoreHistory, Submission
-from server.db import LockKey
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.boards import build_boards

@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import Competition, FinalSelection, Submission
-from server.db import LockKey
 from server.runtime import Runtime
 from server.services.competitions import get_competition
 from server.services.boards import build_boards

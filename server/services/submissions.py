@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth import Caller
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
-from server.db import LockKey
 from server.runtime import Runtime
 from server.storage import human_bytes
 from server.services.competitions import competition_state, get_competition

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.auth import hash_token, new_token
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Team, TeamMember, Token
-from server.db import LockKey
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.timeutil import isoformat_utc

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import LockKey, advisory_lock, make_engine, make_session_factory, write_transaction
