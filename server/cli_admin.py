@@ -8,20 +8,29 @@ import click
 from flask.cli import with_appcontext
 
 from server.cli import CLI_ACTOR, cli, emit, json_option, runtime
+from server.services.competition_defaults import default_help as create_default_help
 from server.services.competitions import CompetitionSettings, competition_to_dict, create_competition, update_competition
 from server.services.teams import create_team, create_token, team_to_dict
 
 
-def _settings_options(f):  # type: ignore[no-untyped-def]
+def _settings_options(f, create: bool = False):  # type: ignore[no-untyped-def]
+    # Create: an omitted option takes the next source in one order (competition_defaults);
+    # update: an omitted option leaves the value unchanged.
+    def default_help(key: str) -> str:
+        return create_default_help(key) if create else "Default: unchanged."
+
     options = [
         click.option("--start", help="Opening time, ISO 8601 (no offset: the competition's timezone)."),
         click.option("--end", help="Closing time, ISO 8601 (submissions accepted while start <= t < end)."),
-        click.option("--timezone", help="IANA zone for display and daily limits (default Asia/Seoul)."),
-        click.option("--daily-limit", type=int, help="Counted submissions per team per local day."),
-        click.option("--total-limit", type=int, help="Counted submissions per team overall (0: none)."),
-        click.option("--max-final", type=int, help="Final picks per team."),
-        click.option("--precision", type=int, help="Decimals shown and ranked."),
-        click.option("--max-upload-mb", type=float, help="Largest accepted upload, in MB."),
+        click.option("--timezone", help="IANA zone for display and daily limits. " + default_help("timezone")),
+        click.option("--daily-limit", type=int,
+                     help="Counted submissions per team per local day. " + default_help("daily_limit")),
+        click.option("--total-limit", type=int,
+                     help="Counted submissions per team overall (0: none). " + default_help("total_limit")),
+        click.option("--max-final", type=int, help="Final picks per team. " + default_help("max_final")),
+        click.option("--precision", type=int, help="Decimals shown and ranked. " + default_help("precision")),
+        click.option("--max-upload-mb", type=float,
+                     help="Largest accepted upload, in MB. " + default_help("max_upload_mb")),
         click.option("--title-ko", help="Korean title (default: the task's)."),
         click.option("--title-en", help="English title (default: the task's)."),
     ]
@@ -51,9 +60,10 @@ def competition_group() -> None:
 @click.option("--labels", "labels_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Hidden labels CSV (id, targets, optional Usage).")
 @click.option("--slug", help="URL name (default: the task's slug).")
-@click.option("--public-fraction", type=float, help="Share of rows on the public board when labels have no Usage.")
+@click.option("--public-fraction", type=float, help="Share of rows on the public board when labels have no Usage. "
+              + create_default_help("public_fraction"))
 @click.option("--split-seed", help="Seed of the public/private hash split (default: random, recorded).")
-@_settings_options
+@lambda f: _settings_options(f, create=True)
 @json_option
 @with_appcontext
 def competition_create(task_dir: Path, labels_file: Path, slug: str | None, public_fraction: float | None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.errors import ConfigError
 
@@ -43,8 +42,22 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_GRACE": 10,
     # Worker processes `hackathon serve` starts beside the web server when it runs the embedded queue.
     "EMBEDDED_WORKERS": 2,
-    # Competition defaults (a task's task.toml [defaults] and the organizer's flags override them).
+    # Competition defaults: the built-in value of each setting of a new competition. The
+    # organizer's flag and then the task's task.toml [defaults] win over these (one order for all,
+    # in server/services/competition_defaults.py; README "Competition settings").
+    # IANA zone for display, daily limits and times given without an offset.
     "TIMEZONE": "Asia/Seoul",
+    # Counted submissions per team per local day.
+    "DAILY_LIMIT": 3,
+    # Counted submissions per team over the whole competition; 0: no limit.
+    "TOTAL_LIMIT": 0,
+    # Final picks per team.
+    "MAX_FINAL": 2,
+    # Decimals shown and ranked.
+    "PRECISION": 6,
+    # Share of rows on the public board when the hidden labels have no Usage column.
+    "PUBLIC_FRACTION": 0.3,
+    # Largest accepted upload, in MB (10^6 bytes).
     "MAX_UPLOAD_MB": 100,
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
@@ -55,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_THREADS",
+    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS",
 }
 
 
@@ -63,6 +76,18 @@ def instance_home(value: str | os.PathLike[str] | None = None) -> Path:
     """Return the instance folder: the given value, else HACKATHON_HOME, else ./instance."""
     raw = value or os.environ.get("HACKATHON_HOME") or "instance"
     return Path(raw).expanduser().resolve()
+
+
+def _check_competition_defaults(config: dict[str, Any], sources: dict[str, str]) -> None:
+    # Imported here: the settings table lives with the service that resolves them.
+    from server.services.competition_defaults import SETTINGS, check, coerce
+
+    for setting in SETTINGS:
+        key = setting.config_key
+        config[key] = coerce(setting.key, config[key])
+        problem = check(setting.key, config[key], sources[key])
+        if problem:
+            raise ConfigError(key + problem[len(setting.key):])
 
 
 def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -95,13 +120,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"{key} from {sources[key]} must be >= 0, found {config[key]}")
     if config["MAX_ATTEMPTS"] < 1:
         raise ConfigError(f"MAX_ATTEMPTS from {sources['MAX_ATTEMPTS']} must be >= 1")
-    try:
-        ZoneInfo(str(config["TIMEZONE"]))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"TIMEZONE from {sources['TIMEZONE']} must be an IANA zone such as Asia/Seoul, "
-            f"found {config['TIMEZONE']!r}"
-        ) from None
+    _check_competition_defaults(config, sources)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{config['HOME'] / 'hackathon.db'}"
     url = str(config["DATABASE_URL"])

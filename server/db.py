@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "UTCDateTime", "make_engine", "make_session_factory", "write_transaction", "utcnow"]
+__all__ = [
+    "Base", "UTCDateTime", "LockKey", "advisory_lock", "make_engine", "make_session_factory",
+    "write_transaction", "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -80,14 +84,57 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+class LockKey(Enum):
+    """Named PostgreSQL advisory-lock namespaces, and the ids each one is keyed by.
+
+    Keys are PostgreSQL's two-int form; the namespaces cannot collide because ids are >= 1:
+    INSTANCE is (0, 0), COMPETITION (competition, 0), TEAM_UPLOAD (competition, team). These are
+    the keys every release has used, so old and new processes of one instance still agree.
+    """
+
+    # Instance-wide writes: the action log's hash chain, teams, tokens, competitions, awards.
+    INSTANCE = ()
+    # One competition's freeze, publish and rescore.
+    COMPETITION = ("competition_id",)
+    # One team's uploads and final selections in one competition (the freeze takes them all).
+    TEAM_UPLOAD = ("competition_id", "team_id")
+
+    def pair(self, *ids: int) -> tuple[int, int]:
+        """The (int4, int4) key for these ids; refuses a wrong count or an id outside 1..2^31-1."""
+        if len(ids) != len(self.value):
+            raise ValueError(f"{self.name} lock takes {', '.join(self.value) or 'no ids'}, found {ids!r}")
+        for name, value in zip(self.value, ids, strict=True):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
+                raise ValueError(f"{self.name} lock: {name} must be a whole number from 1 to 2^31-1, found {value!r}")
+        return (tuple(ids) + (0, 0))[:2]  # type: ignore[return-value]
+
+
+def advisory_lock(session: Session, key: LockKey, *ids: int, wait: bool = True) -> bool:
+    """Take a transaction-scoped advisory lock (released at commit or rollback).
+
+    PostgreSQL only: SQLite's write transactions (BEGIN IMMEDIATE) already exclude each other,
+    so there it does nothing and returns True. With `wait=False` it returns whether the lock was
+    free instead of waiting for it. Re-taking a lock the transaction holds returns at once.
+    """
+    a, b = key.pair(*ids)
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if wait:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": a, "b": b})
+        return True
+    return bool(session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:a, :b)"), {"a": a, "b": b}).scalar())
+
+
 @contextmanager
-def write_transaction(factory: sessionmaker[Session], lock_key: tuple[int, int] | None = None) -> Iterator[Session]:
-    """Open a session whose transaction serialises with other writers of the same key.
+def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = None, *ids: int) -> Iterator[Session]:
+    """Open a session whose transaction serialises with other writers of the same lock.
 
     SQLite: BEGIN IMMEDIATE takes the database write lock before the first read, so a
-    check-then-insert cannot interleave. PostgreSQL: a transaction-scoped advisory lock on
-    `lock_key` (e.g. competition id, team id) serialises just that team's uploads.
+    check-then-insert cannot interleave. PostgreSQL: the advisory lock `lock` on `ids` (e.g.
+    TEAM_UPLOAD, competition id, team id) serialises just those writers.
     """
+    if lock is not None:
+        lock.pair(*ids)  # a wrong key fails before any transaction opens
     engine = factory.kw["bind"]
     if engine.dialect.name == "sqlite":
         session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
@@ -95,9 +142,8 @@ def write_transaction(factory: sessionmaker[Session], lock_key: tuple[int, int] 
         session = factory()
     try:
         with session.begin():
-            if engine.dialect.name == "postgresql" and lock_key is not None:
-                session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
-                                {"a": lock_key[0], "b": lock_key[1]})
+            if lock is not None:
+                advisory_lock(session, lock, *ids)
             yield session
     finally:
         session.close()

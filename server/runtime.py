@@ -19,7 +19,7 @@ from flask import current_app
 from rq import Queue
 from sqlalchemy.orm import Session
 
-from server.db import make_engine, make_session_factory, utcnow, write_transaction
+from server.db import LockKey, make_engine, make_session_factory, utcnow, write_transaction
 from server.storage import Storage
 
 __all__ = ["Runtime", "current_runtime"]
@@ -49,9 +49,10 @@ class Runtime:
         with self.sessions() as session:
             yield session
 
-    def write(self, lock_key: tuple[int, int] | None = None) -> Any:
-        """A serialised write transaction (see db.write_transaction)."""
-        return write_transaction(self.sessions, lock_key)
+    def write(self, lock: LockKey | None = None, *ids: int) -> Any:
+        """A serialised write transaction, e.g. `write(LockKey.TEAM_UPLOAD, comp_id, team_id)`
+        (see db.write_transaction)."""
+        return write_transaction(self.sessions, lock, *ids)
 
     # -- queue -------------------------------------------------------------------------------
     @property

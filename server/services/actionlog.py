@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.db import LockKey, advisory_lock
 from server.models import ActionLogEntry
 from server.timeutil import isoformat_utc
 
@@ -40,8 +41,7 @@ def append_action(session: Session, *, actor: str, action: str, at: datetime,
     Appends are serialised so the chain never forks: SQLite's write transactions are exclusive
     already; on PostgreSQL a transaction-scoped advisory lock does it.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(0, 0)"))
+    advisory_lock(session, LockKey.INSTANCE)
     last = session.execute(
         sa.select(ActionLogEntry.sha256).order_by(ActionLogEntry.id.desc()).limit(1)
     ).scalar_one_or_none()

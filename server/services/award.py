@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.caller import Caller
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import Competition, Team, Verification
 from server.runtime import Runtime
@@ -58,7 +59,7 @@ def set_verification(rt: Runtime, slug: str, team: int | str, state: Any, reason
     if state == "disqualified" and not reason:
         raise BadRequest("a disqualification needs a reason (it is recorded in the action log and shown to judges)")
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is None:
             raise Conflict(f"competition '{slug}' is not frozen yet; code verification is recorded against "
@@ -85,7 +86,7 @@ def set_eligibility(rt: Runtime, team: int | str, eligible: Any, reason: Any, *,
         raise BadRequest(f"eligible must be true or false, found {eligible!r}")
     reason = _clean_reason(reason)
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         found = resolve_team(session, team)
         previous = found.eligible
         found.eligible = eligible

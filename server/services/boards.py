@@ -3,8 +3,8 @@
 The freeze writes these into the snapshot and `verify` rebuilds them from the database to compare;
 both call this one builder so the two can never drift apart. It reads scores from submission rows
 (not the cached team standings) and keeps a few items per team, so memory grows with teams, not
-with submissions. The rules are those of services.leaderboard: ranks compare the shown (rounded)
-score, ties go to the submission received first, then to the id.
+with submissions. The ranking rule (shown score, direction, ties to the earliest) is
+services.ranking's, shared with the live public board.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.models import COUNTED_STATUSES, Competition, FinalSelection, Submission, Team
-from server.services.leaderboard import shown, sort_key
+from server.services.ranking import rank_key, ranked, shown
 from server.timeutil import isoformat_utc
 
 __all__ = ["Row", "Boards", "BoardBuilder", "ROW_COLUMNS", "build_boards", "chosen_finals"]
@@ -70,7 +70,7 @@ class BoardBuilder:
         self.teams: dict[int, _Team] = {}
 
     def _key(self, score: float, row: Row) -> tuple[Any, ...]:
-        return (sort_key(self.comp, score), row.received_at, row.id)
+        return rank_key(self.comp, score, row.received_at, row.id)
 
     def add(self, row: Row) -> None:
         state = self.teams.setdefault(row.team_id, _Team())
@@ -93,11 +93,10 @@ class BoardBuilder:
 
     def finish(self) -> Boards:
         comp = self.comp
-        ranked = sorted(((s.best[0], s.best[1], t, s) for t, s in self.teams.items() if s.best is not None),
-                        key=lambda item: item[0])
+        leaders = ((s.best[0], s.best[1], t, s) for t, s in self.teams.items() if s.best is not None)
         public: list[dict[str, Any]] = []
         by_team: dict[int, dict[str, Any]] = {}
-        for rank, (_, row, team_id, state) in enumerate(ranked, start=1):
+        for rank, (_, row, team_id, state) in ranked(leaders, key=lambda item: item[0]):
             entry = {"rank": rank, "team": self.names[team_id], "team_id": team_id,
                      "score": shown(comp, row.public_score), "submission_id": row.id,
                      "received_at": isoformat_utc(row.received_at), "entries": state.entries,
@@ -118,9 +117,8 @@ class BoardBuilder:
             if keyed:
                 key, row = min(keyed, key=lambda item: item[0])
                 best_private.append((key, row, mode))
-        best_private.sort(key=lambda item: item[0])
         private: list[dict[str, Any]] = []
-        for rank, (_, row, mode) in enumerate(best_private, start=1):
+        for rank, (_, row, mode) in ranked(best_private, key=lambda item: item[0]):
             pub = by_team.get(row.team_id)
             prank = pub["rank"] if pub else None
             private.append({

@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Competition
 from server.runtime import Runtime
 from server.services.actionlog import append_action
-from server.timeutil import isoformat_local, isoformat_utc, parse_datetime, zone
+from server.services.competition_defaults import SETTING_KEYS, check, resolve
+from server.timeutil import isoformat_local, isoformat_utc, parse_datetime
 
 __all__ = [
     "CompetitionSettings", "create_competition", "update_competition", "get_competition",
@@ -30,7 +32,9 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
 @dataclass
 class CompetitionSettings:
-    """Organizer-set values; None means "the task's default" (create) or "unchanged" (update)."""
+    """Organizer-set values. None means: on create, the next source in the order of
+    services.competition_defaults (task [defaults], instance configuration, built-in); on
+    update, unchanged."""
 
     start: str | None = None
     end: str | None = None
@@ -81,46 +85,35 @@ def competition_labels(rt: Runtime, comp: Competition) -> Any:
     return rt.cached(key, lambda: read_labels(path, task, public_fraction=comp.public_fraction, seed=comp.split_seed))
 
 
-def _check_int(name: str, value: int | None, low: int, high: int | None = None) -> None:
-    if value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise BadRequest(f"{name} must be a whole number {bound}, found {value!r}")
+def _store(comp: Competition, values: dict[str, Any]) -> None:
+    """Write checked setting values onto the row (total_limit 0 is stored as "no limit")."""
+    for key, value in values.items():
+        if key == "max_upload_mb":
+            comp.max_upload_bytes = int(value * 1_000_000)
+        elif key == "total_limit":
+            comp.total_limit = value or None
+        else:
+            setattr(comp, key, value)
 
 
-def _apply_settings(comp: Competition, s: CompetitionSettings, task: Task | None) -> None:
-    defaults = dict(task.defaults) if task else {}
-    tz = s.timezone or comp.timezone
-    zone(tz)
-    comp.timezone = tz
+def _apply_schedule_and_titles(comp: Competition, s: CompetitionSettings) -> None:
+    """Start, end (read in the competition's zone when they carry no offset) and titles."""
     if s.start is not None:
-        comp.start_at = parse_datetime(s.start, "start", tz)
+        comp.start_at = parse_datetime(s.start, "start", comp.timezone)
     if s.end is not None:
-        comp.end_at = parse_datetime(s.end, "end", tz)
-    for name in ("daily_limit", "max_final", "precision"):
-        value = getattr(s, name)
-        if value is None and task is not None:
-            value = defaults.get(name)
-        _check_int(name, value, 1 if name != "precision" else 0, 12 if name == "precision" else None)
-        if value is not None:
-            setattr(comp, name, value)
-    if s.total_limit is not None:
-        _check_int("total_limit", s.total_limit, 0)
-        comp.total_limit = s.total_limit or None  # 0 clears the limit
-    if s.max_upload_mb is not None or task is not None:
-        mb = s.max_upload_mb if s.max_upload_mb is not None else defaults.get("max_upload_mb", 100)
-        if not isinstance(mb, int | float) or mb <= 0 or mb > 10_000:
-            raise BadRequest(f"max_upload_mb must be a number of megabytes in (0, 10000], found {mb!r}")
-        comp.max_upload_bytes = int(mb * 1_000_000)
+        comp.end_at = parse_datetime(s.end, "end", comp.timezone)
     for name in ("title_ko", "title_en"):
         if getattr(s, name):
             setattr(comp, name, getattr(s, name))
     if comp.end_at <= comp.start_at:
         raise BadRequest(
-            f"end must be after start; found start {isoformat_local(comp.start_at, tz)} "
-            f"and end {isoformat_local(comp.end_at, tz)}"
+            f"end must be after start; found start {isoformat_local(comp.start_at, comp.timezone)} "
+            f"and end {isoformat_local(comp.end_at, comp.timezone)}"
         )
+
+
+def _given(s: CompetitionSettings) -> dict[str, Any]:
+    return {key: getattr(s, key) for key in SETTING_KEYS}
 
 
 def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: Path,
@@ -142,9 +135,9 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
         raise BadRequest(f"slug must be 3-64 lowercase letters, digits and dashes, found {slug!r}")
     if not labels_file.is_file():
         raise BadRequest(f"labels file {labels_file} does not exist")
-    fraction = s.public_fraction if s.public_fraction is not None else float(task.defaults.get("public_fraction", 0.3))
-    if not 0 < fraction < 1:
-        raise BadRequest(f"public_fraction must be between 0 and 1 (exclusive), found {fraction!r}")
+    # One order for every setting: flag/API value, task.toml [defaults], HACKATHON_<KEY>, built-in.
+    values = resolve(_given(s), task.defaults, rt.config, BadRequest)
+    fraction = float(values["public_fraction"])
     seed = split_seed or secrets.token_hex(16)
     try:
         labels = read_labels(labels_file, task, public_fraction=fraction, seed=seed)
@@ -157,18 +150,15 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
         title_ko=task.title_ko, title_en=task.title_en, metric=task.metric,
         greater_is_better=bool(metric.greater_is_better),
         labels_rows=labels.rows, split_method=labels.split, split_seed=seed,
-        public_fraction=fraction, public_rows=int(labels.public_mask.sum()),
-        start_at=now, end_at=now + timedelta(days=30), timezone=rt.config["TIMEZONE"],
-        daily_limit=3, max_final=2, precision=6, max_upload_bytes=rt.config["MAX_UPLOAD_MB"] * 1_000_000,
-        created_at=now, updated_at=now,
+        public_rows=int(labels.public_mask.sum()),
+        start_at=now, end_at=now + timedelta(days=30), created_at=now, updated_at=now,
     )
-    if s.start is None and s.end is not None:
-        comp.start_at = now
-    _apply_settings(comp, s, task)
+    _store(comp, values)
+    _apply_schedule_and_titles(comp, s)
     comp.labels_file, comp.labels_sha256 = rt.storage.save_labels(labels_file)
     if comp.labels_sha256 != labels.sha256:
         raise Conflict("labels file changed while it was being read; try again")
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         if session.execute(sa.select(Competition.id).where(Competition.slug == slug)).first():
             raise Conflict(f"competition '{slug}' already exists; choose another --slug")
         session.add(comp)
@@ -182,14 +172,20 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
 def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *, actor: str) -> Competition:
     """Change schedule and limits; refused once the competition is frozen."""
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; its settings can no longer change")
         if settings.public_fraction is not None:
             raise BadRequest("public_fraction cannot change after creation: the split is fixed so scores stay comparable")
         before = settings_dict(comp)
-        _apply_settings(comp, settings, None)
+        given = {k: v for k, v in _given(settings).items() if v is not None}  # None: unchanged
+        for key, value in given.items():
+            problem = check(key, value, "the organizer's settings")
+            if problem:
+                raise BadRequest(problem)
+        _store(comp, given)
+        _apply_schedule_and_titles(comp, settings)
         comp.updated_at = now
         after = settings_dict(comp)
         changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}

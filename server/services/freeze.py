@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import SCORER_VERSION
+from server.db import LockKey, advisory_lock
 from server.errors import Conflict
 from server.models import PENDING_STATUSES, Competition, Snapshot, Submission, Team
 from server.runtime import Runtime
@@ -29,14 +30,6 @@ def snapshot_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def competition_lock(comp: Competition) -> tuple[int, int]:
-    """The advisory-lock key that serialises freeze, publish and rescore of one competition.
-
-    Uploads lock (competition id, team id) with team ids >= 1, so team 0 is free for us.
-    """
-    return (comp.id, 0)
-
-
 def _lock_uploads(session: Session, comp: Competition) -> None:
     # PostgreSQL: an upload holds its team's advisory lock from its final check to its commit.
     # Taking every team's lock waits out uploads already past their check; later ones then see
@@ -44,7 +37,7 @@ def _lock_uploads(session: Session, comp: Competition) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     for team_id in session.execute(sa.select(Team.id).order_by(Team.id)).scalars():
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": comp.id, "b": team_id})
+        advisory_lock(session, LockKey.TEAM_UPLOAD, comp.id, team_id)
 
 
 def build_snapshot(session: Session, comp: Competition, frozen_at: datetime, actor: str) -> dict[str, Any]:
@@ -95,7 +88,7 @@ def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
     now = rt.now()
     with rt.session() as session:
         comp = get_competition(session, slug)
-    with rt.write(lock_key=competition_lock(comp)) as session:
+    with rt.write(LockKey.COMPETITION, comp.id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             snapshot = get_snapshot(session, comp)
@@ -141,7 +134,7 @@ def publish(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
     now = rt.now()
     with rt.session() as session:
         comp = get_competition(session, slug)
-    with rt.write(lock_key=competition_lock(comp)) as session:
+    with rt.write(LockKey.COMPETITION, comp.id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is None:
             raise Conflict(f"competition '{slug}' is not frozen; freeze it first (`hackathon freeze {slug}`)",

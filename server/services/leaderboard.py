@@ -1,8 +1,6 @@
 """Public standings (kept per team, so reading the board is an index seek) and the leaderboard
-as a caller may see it. Final picks and the private board are built by services.boards.
-
-Ranking compares scores rounded to the competition's precision (the value shown); ties go to
-the submission received first.
+as a caller may see it. Final picks and the private board are built by services.boards; the
+ranking rule itself (rounding, direction, ties) is services.ranking's.
 """
 
 from __future__ import annotations
@@ -14,22 +12,12 @@ from sqlalchemy.orm import Session
 
 from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
+from server.services.boards import build_boards
+from server.services.ranking import best as best_ranked
+from server.services.ranking import shown, sort_key
 from server.timeutil import isoformat_utc
 
-__all__ = [
-    "shown", "sort_key", "refresh_standing", "public_board", "leaderboard_view",
-]
-
-
-def shown(comp: Competition, score: float | None) -> float | None:
-    """The score as displayed and ranked: rounded to the competition's precision."""
-    # + 0.0 turns a rounded -0.0 into 0.0, which people read better.
-    return None if score is None else round(score, comp.precision) + 0.0
-
-
-def sort_key(comp: Competition, score: float) -> float:
-    value = round(score, comp.precision)
-    return -value if comp.greater_is_better else value
+__all__ = ["refresh_standing", "public_board", "leaderboard_view"]
 
 
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
@@ -40,7 +28,7 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     ).all()
     counted = [r for r in rows if r.status in COUNTED_STATUSES]
     scored = [r for r in rows if r.status == "scored" and r.public_score is not None]
-    best = min(scored, key=lambda r: (sort_key(comp, r.public_score), r.received_at, r.id), default=None)
+    best = best_ranked(comp, scored, lambda r: r.public_score, lambda r: r.received_at, lambda r: r.id)
     standing = session.get(TeamStanding, (comp.id, team_id))
     if standing is None:
         standing = TeamStanding(competition_id=comp.id, team_id=team_id)
@@ -59,6 +47,7 @@ def public_board(session: Session, comp: Competition) -> list[dict[str, Any]]:
         sa.select(TeamStanding, Team.name)
         .join(Team, Team.id == TeamStanding.team_id)
         .where(TeamStanding.competition_id == comp.id, TeamStanding.best_submission_id.is_not(None))
+        # ranking.rank_key's order, read from the index.
         .order_by(TeamStanding.sort_key, TeamStanding.best_received_at, TeamStanding.best_submission_id)
     ).all()
     return [
@@ -77,7 +66,6 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
 def leaderboard_view(session: Session, comp: Competition, caller: Caller, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
     from server.services.access import check_private_board
-    from server.services.boards import build_boards
     from server.services.snapshot import snapshot_boards
 
     if split == "private":

@@ -18,13 +18,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from scoring import SCORER_VERSION, Labels, LabelsError, SubmissionRejected, Task, read_labels, score
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import PENDING_STATUSES, Competition, FinalSelection, ScoreHistory, Submission
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.boards import build_boards
 from server.services.competitions import competition_labels, competition_task, get_competition
-from server.services.freeze import competition_lock
 from server.services.leaderboard import refresh_standing
 from server.services.scoring_jobs import DECOMPRESSED_FACTOR
 
@@ -147,7 +147,7 @@ def rescore(rt: Runtime, slug: str, *, actor: str, submission_ids: list[str] | N
     changed: list[dict[str, Any]] = []
     n_changed = 0
     dropped: list[str] = []
-    with rt.write(lock_key=competition_lock(comp)) as session:
+    with rt.write(LockKey.COMPETITION, comp.id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' was frozen while rescoring; nothing was changed", code="frozen")

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import Competition, FinalSelection, Submission
 from server.runtime import Runtime
@@ -36,7 +37,7 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
     with rt.session() as session:
         comp_id = get_competition(session, slug).id
     # The upload lock of this team: the freeze takes every team's, so no change slips past it.
-    with rt.write(lock_key=(comp_id, team_id)) as session:
+    with rt.write(LockKey.TEAM_UPLOAD, comp_id, team_id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.caller import Caller
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
@@ -22,7 +23,8 @@ from server.services.access import (
 )
 from server.services.competitions import competition_state, get_competition
 from server.services.boards import build_boards
-from server.services.leaderboard import refresh_standing, shown
+from server.services.leaderboard import refresh_standing
+from server.services.ranking import shown
 from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
 __all__ = [
@@ -119,7 +121,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
-    with rt.write(lock_key=(comp.id, team_id)) as session:
+    with rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
         quota = quota_today(session, comp, team_id, received_at)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from server.auth import hash_token, new_token
 from server.caller import ISSUED_ROLES, Role
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Team, TeamMember, Token
 from server.runtime import Runtime
@@ -43,7 +44,7 @@ def create_team(rt: Runtime, name: str, *, actor: str, members: list[str] | None
         raise BadRequest(f"a team has at most {MAX_MEMBERS} members, found {len(members)}")
     token = new_token()
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         if session.execute(sa.select(Team.id).where(Team.name == name)).first():
             raise Conflict(f"team '{name}' already exists")
         if members:
@@ -71,7 +72,7 @@ def create_token(rt: Runtime, role: Role | str, name: str, *, actor: str) -> str
     name = _clean_name(name, "token name")
     token = new_token()
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         session.add(Token(token_hash=hash_token(token), role=role, name=name, created_at=now))
         append_action(session, actor=actor, action="token.create", at=now, payload={"role": role, "name": name})
     return token
