@@ -130,6 +130,7 @@ def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str
                 out += ["Example:", ""] + _example(media["example"]) + [""]
     out += ["| status | meaning | body |", "|---|---|---|"]
     examples: list[tuple[str, Any]] = []
+    inline: list[tuple[str, dict[str, Any]]] = []
     for status, response in op["responses"].items():
         ref = _ref_name(response["$ref"]) if "$ref" in response else None
         response = _resolve(response, doc)
@@ -139,9 +140,14 @@ def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str
             kinds.append(f"`{media_type}` {_type(schema) if ('$ref' in schema or 'allOf' in schema) else ''}".strip())
             if "example" in media and ref is None:
                 examples.append((status, media["example"]))
+            if schema.get("type") == "object" and schema.get("properties") and len(schema["properties"]) > 1 \
+                    or schema.get("additionalProperties") is False:
+                inline.append((status, schema))
         meaning = response["description"] if ref is None else f"[{ref}](#errors): {response['description']}"
         out.append(f"| {status} | {_cell(meaning)} | {'; '.join(kinds)} |")
     out.append("")
+    for status, schema in inline:
+        out += [f"Body of {status}:", ""] + _field_table(schema, doc) + [""]
     for status, value in examples:
         out += [f"Example {status}:", ""] + _example(value) + [""]
     return out
@@ -181,6 +187,11 @@ def render(doc: dict[str, Any] | None = None) -> str:
     out += ["## Errors", "", "Every error body is an [Error](#error).", "", "| response | meaning |", "|---|---|"]
     for name, response in doc["components"]["responses"].items():
         out.append(f"| {name} | {_cell(response['description'])} |")
+    out.append("")
+    for name, response in doc["components"]["responses"].items():
+        for media in response.get("content", {}).values():
+            if "example" in media:
+                out += [f"Example, {name}:", ""] + _example(media["example"]) + [""]
     out += ["", "## Objects", ""]
     for name, schema in doc["components"]["schemas"].items():
         out += [f"### {name}", ""]
