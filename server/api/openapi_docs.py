@@ -36,7 +36,7 @@ def _type(schema: dict[str, Any]) -> str:
     for key in ("anyOf", "oneOf"):
         if key in schema:
             return " or ".join(_type(s) for s in schema[key])
-    if "allOf" in schema and len(schema["allOf"]) == 1:
+    if "allOf" in schema:  # a named object, perhaps with fields added: name the first part
         return _type(schema["allOf"][0])
     if "const" in schema:
         return f"`{json.dumps(schema['const'])}`"
@@ -92,7 +92,9 @@ def _field_table(schema: dict[str, Any], doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _example(value: Any) -> list[str]:
+def _example(value: Any, media_type: str = "application/json") -> list[str]:
+    if isinstance(value, str) and not media_type.endswith("json"):
+        return ["```" + media_type.rsplit("/", 1)[-1], value.rstrip("\n"), "```"]
     return ["```json", json.dumps(value, ensure_ascii=False, indent=2), "```"]
 
 
@@ -118,16 +120,16 @@ def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str
     body = op.get("requestBody")
     if body:
         out += ["**Request body** (" + ", ".join(f"`{t}`" for t in body["content"]) + "):", ""]
-        for media in body["content"].values():
+        for media_type, media in body["content"].items():
             schema = media.get("schema", {})
             if schema.get("type") == "object" or "allOf" in schema:
-                out += _field_table(schema, doc) + [""]
+                out += [f"Fields (`{media_type}`):", ""] + _field_table(schema, doc) + [""]
             elif "oneOf" in schema:
                 for choice in schema["oneOf"]:
                     out += ["One of:", ""] if choice is schema["oneOf"][0] else []
                     out += _field_table(choice, doc) + [""]
             if "example" in media:
-                out += ["Example:", ""] + _example(media["example"]) + [""]
+                out += [f"Example (`{media_type}`):", ""] + _example(media["example"], media_type) + [""]
     out += ["| status | meaning | body |", "|---|---|---|"]
     examples: list[tuple[str, Any]] = []
     inline: list[tuple[str, dict[str, Any]]] = []
