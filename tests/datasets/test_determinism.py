@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -60,28 +56,19 @@ def test_antenna_chunks_do_not_change_the_bytes_of_a_rerun(tmp_path: Path) -> No
     assert last.startswith(f"TEST_{rows:05d},")
 
 
-_MEASURE = """
-import json, resource, sys, time
-import datasets
-started = time.perf_counter()
-datasets.generate("antenna", sys.argv[1], rows=1_000_000, seed=0)
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
 @pytest.mark.slow
-def test_a_million_antenna_rows_in_well_under_a_minute_and_bounded_memory(tmp_path: Path) -> None:
-    root = Path(datasets.__file__).resolve().parent.parent
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(tmp_path)],
-        cwd=root, capture_output=True, text=True, check=True, timeout=300,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - started
-    measured = json.loads(done.stdout)
-    assert measured["seconds"] < 45, measured
-    assert measured["max_rss_mb"] < 1024, measured  # the test set alone is ~520 MB of CSV
-    with (tmp_path / "labels.csv").open("rb") as fh:
-        assert sum(1 for _ in fh) == 1_000_001
-    assert elapsed < 120
+def test_many_antenna_rows_cross_chunks_and_the_id_width(tmp_path: Path) -> None:
+    # Speed and memory of a million rows are goals of benchmarks/bench_datasets.py, not of a test.
+    # Here: three chunks and a sixth digit in the ids, every file with one line per row.
+    generator = datasets._generator("antenna")
+    rows = 2 * generator.CHUNK + 1  # 131,073: ids of six digits
+    datasets.generate("antenna", tmp_path, rows=rows, seed=0)
+    ids = []
+    for file_name in FILES[1:]:
+        with (tmp_path / file_name).open("rb") as fh:
+            lines = fh.read().split(b"\n")
+        assert lines[-1] == b"" and len(lines) - 2 == rows, file_name
+        ids.append([line.split(b",", 1)[0] for line in lines[1:-1]])
+    assert ids[0] == ids[1] == ids[2]
+    width = len(str(rows))
+    assert ids[0] == [f"TEST_{i:0{width}d}".encode() for i in range(1, rows + 1)]
