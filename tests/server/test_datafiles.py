@@ -29,7 +29,9 @@ def _task(env: Env) -> tuple[Path, Path, Path]:
     (folder / "task.toml").write_text(TINY_TASK, encoding="utf-8")
     (folder / "labels.csv").write_text(tiny_labels(), encoding="utf-8")
     data = env.tmp / "data-files"
-    data.mkdir(exist_ok=True)
+    if data.exists():  # written once: a test may have changed a file on purpose
+        return folder, folder / "labels.csv", data
+    data.mkdir()
     (data / "train.csv").write_text("id,x,y\n" + "".join(f"R{i:03d},{i},{i * 2.5}\n" for i in range(50)))
     (data / "test.csv").write_text("id,x\n" + "".join(f"T{i:03d},{i}\n" for i in range(N_ROWS)))
     (data / "sample_submission.csv").write_text("id,y\n" + "".join(f"T{i:03d},0\n" for i in range(N_ROWS)))

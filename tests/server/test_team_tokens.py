@@ -96,7 +96,7 @@ def test_team_list_has_members_and_no_token_material(env: Env) -> None:
 def test_unknown_token_message_says_what_to_do(env: Env) -> None:
     response = env.get("/api/v1/competitions/x/submissions", "lgh_not-a-real-token")
     assert response.status_code == 401
-    assert "copied it whole" in response.get_json()["message"]
+    assert "copied whole" in response.get_json()["message"]
 
 
 def _run(env: Env, *args: str) -> tuple[int, str]:
