@@ -63,6 +63,7 @@ class LabelsFingerprint:
 
     sha256: str
     normalised_sha256: str
+    header: list[str] | None
     id_column: str
     targets: tuple[str, ...]
     ids: pa.Array  # trimmed strings
@@ -184,6 +185,7 @@ def labels_fingerprint(task: Task, labels_path: Path) -> LabelsFingerprint:
     """Read what the checks need from the hidden labels (their id column only, not their values)."""
     sha, _ = _sha256(labels_path)
     return LabelsFingerprint(sha256=sha, normalised_sha256=normalised_csv_sha256(labels_path),
+                             header=_csv_header(labels_path),
                              id_column=task.id_column, targets=tuple(task.target_names),
                              ids=_read_ids(labels_path, task.id_column))
 
@@ -195,12 +197,19 @@ def _csv_header(path: Path) -> list[str] | None:
             head = stream.read(HEADER_LIMIT)
     except (OSError, EOFError) as exc:
         raise BadRequest(f"{path.name} cannot be read ({exc}); a .gz data file must be valid gzip") from None
-    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    line = head.removeprefix(b"\xef\xbb\xbf").lstrip(_BLANKS).split(b"\n", 1)[0].rstrip(b"\r")
     try:
-        text = line.decode("utf-8-sig")
+        text = line.decode("utf-8")
     except UnicodeDecodeError:
         return None
     return [field.strip() for field in next(csv.reader([text]), [])]
+
+
+def _normalised_or_error(item: DataFileInput) -> str:
+    try:
+        return normalised_csv_sha256(item.path)
+    except (OSError, EOFError) as exc:
+        raise BadRequest(f"{item.name} cannot be read ({exc}); a .gz data file must be valid gzip") from None
 
 
 def check_data_file(fp: LabelsFingerprint, item: DataFileInput) -> _Checked:
@@ -214,15 +223,12 @@ def check_data_file(fp: LabelsFingerprint, item: DataFileInput) -> _Checked:
     if sha == fp.sha256:
         raise BadRequest(f"{item.name} is the hidden labels file (same SHA-256 {sha[:12]}…); "
                          "refused: data files are published to every participant", code=leak)
-    try:
-        same = normalised_csv_sha256(item.path) == fp.normalised_sha256
-    except (OSError, EOFError) as exc:
-        raise BadRequest(f"{item.name} cannot be read ({exc}); a .gz data file must be valid gzip") from None
-    if same:
+    header = _csv_header(item.path)
+    # Normalising reads the whole file; a different header already proves a different content.
+    if header == fp.header and _normalised_or_error(item) == fp.normalised_sha256:
         raise BadRequest(f"{item.name} has the same content as the hidden labels file (after normalising "
                          "line endings and blanks); refused: data files are published to every participant",
                          code=leak)
-    header = _csv_header(item.path)
     if header and fp.id_column in header:
         targets = [t for t in fp.targets if t in header]
         if targets:

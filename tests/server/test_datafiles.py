@@ -143,6 +143,20 @@ def test_bad_data_arguments_are_explained(env: Env) -> None:
     (other / "train.csv").write_text("id,x\nR1,1\n")
     code, out = _create(env, data, other / "train.csv")
     assert code == 2 and "two data files are named train.csv" in json.loads(out)["message"]
+    (other / "broken.csv.gz").write_bytes(b"\x1f\x8b" + b"not gzip at all")
+    code, out = _create(env, other / "broken.csv.gz")
+    assert code == 2 and "broken.csv.gz cannot be read" in json.loads(out)["message"]
+    (other / "spaced name.csv").write_text("id,x\nR1,1\n")
+    code, out = _create(env, other / "spaced name.csv")
+    assert code == 2 and "data file name must be" in json.loads(out)["message"]
+
+
+def test_a_binary_file_is_stored_as_it_is(env: Env) -> None:
+    images = env.tmp / "images.zip"
+    images.write_bytes(bytes(range(256)) * 40)
+    assert _create(env, images)[0] == 0
+    response = env.get("/api/v1/competitions/with-data/data/images.zip")
+    assert response.data == images.read_bytes() and response.mimetype == "application/zip"
 
 
 def test_organizers_attach_more_files_through_the_api(env: Env) -> None:
