@@ -14,14 +14,12 @@ from server.errors import NotFound
 from server.models import Team, Token
 from server.runtime import Runtime
 from server.services.actionlog import append_action
-from server.services.teams import team_to_dict
+from server.services.teams import MAX_TEAM_ID, get_team, team_to_dict
 
 __all__ = ["IssuedToken", "RevokedToken", "parse_team_id", "find_team", "reissue_team_token",
            "revoke_team_token", "list_teams"]
 
-# Team ids are 32-bit integers in both databases: a longer number names no team (and must not
-# reach PostgreSQL, which would refuse it with an error rather than find nothing).
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_TEAM_ID  # a longer number names no team (see get_team)
 
 
 @dataclass(frozen=True)
@@ -49,13 +47,6 @@ def parse_team_id(text: str) -> int:
     return int(text)
 
 
-def _team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id) if 0 < team_id <= MAX_ID else None
-    if team is None:
-        raise NotFound(f"no team with id {team_id}")
-    return team
-
-
 def find_team(session: Session, ref: str) -> Team:
     """A team by id (digits) or by name; an id wins when a name is also all digits."""
     if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID:
@@ -81,7 +72,7 @@ def reissue_team_token(rt: Runtime, team_id: int, *, actor: str) -> IssuedToken:
     token = new_token()
     now = rt.now()
     with rt.write(lock_key=(0, 0)) as session:
-        team = _team(session, team_id)
+        team = get_team(session, team_id)
         revoked = _revoke_active(session, team.id, now)
         session.add(Token(token_hash=hash_token(token), role="team", name=team.name, team_id=team.id,
                           created_at=now))
@@ -95,7 +86,7 @@ def revoke_team_token(rt: Runtime, team_id: int, *, actor: str) -> RevokedToken:
     """Revoke the team's token(s): it cannot authenticate until a token is reissued."""
     now = rt.now()
     with rt.write(lock_key=(0, 0)) as session:
-        team = _team(session, team_id)
+        team = get_team(session, team_id)
         revoked = _revoke_active(session, team.id, now)
         append_action(session, actor=actor, action="team.token.revoke", at=now,
                       payload={"team_id": team.id, "name": team.name, "revoked": revoked})

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -165,21 +167,21 @@ def test_organizers_attach_more_files_through_the_api(env: Env) -> None:
     team = env.team("Attachers")
     url = "/api/v1/competitions/with-data/data"
 
-    def post(token: str, name: str, content: bytes) -> object:
+    def post(token: str, name: str, content: bytes) -> Any:
         response = env.client.post(url, headers={"Authorization": f"Bearer {token}"},
-                                   data={"file": (__import__("io").BytesIO(content), name)},
+                                   data={"file": (io.BytesIO(content), name)},
                                    content_type="multipart/form-data")
         response.close()
         return response
 
-    assert post(team, "extra.csv", b"id,x\nR1,1\n").status_code == 403  # type: ignore[attr-defined]
+    assert post(team, "extra.csv", b"id,x\nR1,1\n").status_code == 403
     ok = post(env.organizer, "test.csv", (data / "test.csv").read_bytes())
-    assert ok.status_code == 201, ok.get_json()  # type: ignore[attr-defined]
+    assert ok.status_code == 201, ok.get_json()
     assert {f["name"] for f in env.get(url).get_json()["files"]} == {"train.csv", "test.csv"}
     leak = post(env.organizer, "answers.csv", tiny_labels().encode())
-    assert leak.status_code == 400 and leak.get_json()["error"] == "data_leaks_labels"  # type: ignore[attr-defined]
+    assert leak.status_code == 400 and leak.get_json()["error"] == "data_leaks_labels"
     replaced = post(env.organizer, "train.csv", b"id,x\nR9,9\n")
-    assert replaced.status_code == 409  # type: ignore[attr-defined]
+    assert replaced.status_code == 409
     assert list((env.rt.home / "tmp").iterdir()) == []  # no upload left behind
 
 

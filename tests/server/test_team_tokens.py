@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -13,7 +14,7 @@ from tests.server.conftest import Env
 register_commands()
 
 
-def _call(env: Env, method: str, path: str, token: str | None) -> object:
+def _call(env: Env, method: str, path: str, token: str | None) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = env.client.open(path, method=method, headers=headers)
     response.close()
@@ -72,15 +73,19 @@ def test_only_organizers_and_only_real_teams(env: Env) -> None:
     token = env.team("Curious")
     team_id = _team_id(env, "Curious")
     for method in ("POST", "DELETE"):
-        assert _call(env, method, f"/api/v1/teams/{team_id}/token", token).status_code == 403  # type: ignore[attr-defined]
-        assert _call(env, method, f"/api/v1/teams/{team_id}/token", env.judge).status_code == 403  # type: ignore[attr-defined]
-        assert _call(env, method, f"/api/v1/teams/{team_id}/token", None).status_code == 401  # type: ignore[attr-defined]
+        assert _call(env, method, f"/api/v1/teams/{team_id}/token", token).status_code == 403
+        assert _call(env, method, f"/api/v1/teams/{team_id}/token", env.judge).status_code == 403
+        assert _call(env, method, f"/api/v1/teams/{team_id}/token", None).status_code == 401
         for bad in ("999999", "12345678901234567890123", "abc", "-1", "0"):
             response = env.client.open(f"/api/v1/teams/{bad}/token", method=method,
                                        headers={"Authorization": f"Bearer {env.organizer}"})
             assert response.status_code == 404, (bad, response.get_json())
             assert response.get_json()["error"] == "not_found"
     assert env.get("/api/v1/teams", token).status_code == 403
+    # The other route with a team id in its path: it answered 500 on both databases.
+    response = env.client.put("/api/v1/teams/12345678901234567890123/eligibility", json={"eligible": False},
+                              headers={"Authorization": f"Bearer {env.organizer}"})
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
     assert _works(env, token) in (200, 404)  # untouched: still authenticates (404: no competition yet)
 
 
