@@ -170,6 +170,7 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
             for team, token in tokens["teams"].items():
                 click.echo(f"{team + ' token:':<17}{token}")
             click.echo(f"\nTry: curl {url}/api/v1/competitions/antenna/leaderboard\n"
+                       f"     curl {url}/api/v1/competitions/antenna/data   (train, test, sample submission)\n"
                        f"     hackathon submit --server {url} --token <team token> --competition antenna "
                        f"{rt.home / 'demo' / 'antenna' / 'baseline.csv'} --wait\n(Ctrl-C stops)")
         if no_serve:
