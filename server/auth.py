@@ -20,7 +20,8 @@ from server.errors import Unauthorized
 from server.models import Token
 from server.services.access import Gate, check_gate
 
-__all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "current_caller", "require"]
+__all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "refusal_message",
+           "current_caller", "require"]
 
 TOKEN_PREFIX = "lgh_"
 
@@ -51,6 +52,18 @@ def find_caller(session: Session, token: str) -> Caller | None:
     return Caller(role=Role(row.role), name=row.name, team_id=row.team_id)
 
 
+def refusal_message(session: Session, token: str) -> str:
+    """Why a token that `find_caller` refused is not valid, and what its holder can do."""
+    row = session.execute(sa.select(Token.role).where(Token.token_hash == hash_token(token))).first()
+    if row is not None and row.role == "team":
+        return ("this team token is no longer valid: the organizers revoked it or issued a new one; "
+                "ask the organizers for a new team token")
+    if row is not None:
+        return f"this {row.role} token was revoked; ask the organizers for a new one"
+    return ("this token is not valid: check that it was copied whole (it starts with 'lgh_'); "
+            "if your team lost it, ask the organizers for a new team token")
+
+
 def current_caller() -> Caller:
     """Return the caller of the current request (anonymous without a token)."""
     if "caller" in g:
@@ -65,8 +78,8 @@ def current_caller() -> Caller:
             raise Unauthorized("expected the header 'Authorization: Bearer <token>'")
         with current_runtime().session() as session:
             found = find_caller(session, token.strip())
-        if found is None:
-            raise Unauthorized("unknown or revoked token; ask the organizers for a new one")
+            if found is None:
+                raise Unauthorized(refusal_message(session, token.strip()))
         caller = found
     g.caller = caller
     return caller

@@ -9,8 +9,13 @@ from flask.cli import with_appcontext
 
 from server.cli import CLI_ACTOR, cli, emit, json_option, runtime
 from server.services.competition_defaults import default_help as create_default_help
-from server.services.competitions import CompetitionSettings, competition_to_dict, create_competition, update_competition
+from server.services.competitions import CompetitionSettings, competition_to_dict, update_competition
+from server.services.datafiles import (
+    collect_data_files, create_competition_with_data, data_file_to_dict, list_data_files,
+)
+from server.services.team_tokens import find_team, list_teams, reissue_team_token, revoke_team_token
 from server.services.teams import create_team, create_token, team_to_dict
+from server.timeutil import isoformat_utc
 
 
 def _settings_options(f, create: bool = False):  # type: ignore[no-untyped-def]
@@ -63,16 +68,24 @@ def competition_group() -> None:
 @click.option("--public-fraction", type=float, help="Share of rows on the public board when labels have no Usage. "
               + create_default_help("public_fraction"))
 @click.option("--split-seed", help="Seed of the public/private hash split (default: random, recorded).")
+@click.option("--data", "data_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Data file for participants, or a folder whose every file is one (repeat). "
+                   "A file that is or holds the hidden labels is refused.")
 @lambda f: _settings_options(f, create=True)
 @json_option
 @with_appcontext
 def competition_create(task_dir: Path, labels_file: Path, slug: str | None, public_fraction: float | None,
-                       split_seed: str | None, as_json: bool, **kwargs: object) -> None:
+                       split_seed: str | None, data_paths: tuple[Path, ...], as_json: bool, **kwargs: object) -> None:
     """Create a competition from a task folder and hidden labels; prints the slug."""
     rt = runtime()
-    comp = create_competition(rt, actor=CLI_ACTOR, task_dir=task_dir, labels_file=labels_file, slug=slug,
-                              settings=_settings(kwargs, public_fraction), split_seed=split_seed)
-    emit(as_json, competition_to_dict(comp, rt.now()), comp.slug)
+    data = collect_data_files(list(data_paths))
+    comp = create_competition_with_data(rt, actor=CLI_ACTOR, task_dir=task_dir, labels_file=labels_file,
+                                        data=data, slug=slug, settings=_settings(kwargs, public_fraction),
+                                        split_seed=split_seed)
+    body = competition_to_dict(comp, rt.now())
+    with rt.session() as session:
+        body["data"] = [data_file_to_dict(f, comp.slug) for f in list_data_files(session, comp)]
+    emit(as_json, body, comp.slug)
 
 
 @competition_group.command("update")
@@ -90,7 +103,7 @@ def competition_update(slug: str, as_json: bool, **kwargs: object) -> None:
 
 @cli.group("team")
 def team_group() -> None:
-    """Register teams."""
+    """Register teams; list them; revoke or reissue their tokens."""
 
 
 @team_group.command("create")
@@ -105,6 +118,44 @@ def team_create(name: str, members: tuple[str, ...], not_eligible: bool, as_json
     data = team_to_dict(new.team)
     data["token"] = new.token
     emit(as_json, data, new.token)
+
+
+@team_group.command("list")
+@json_option
+@with_appcontext
+def team_list(as_json: bool) -> None:
+    """List teams: id, name, members, eligibility, whether the team holds a usable token."""
+    with runtime().session() as session:
+        teams = list_teams(session)
+    lines = [f"{t['id']:>5}  {t['name']}  ({', '.join(t['members']) or 'no members'})"  # type: ignore[arg-type]
+             f"{'' if t['eligible'] else '  [not eligible]'}{'' if t['token_active'] else '  [no valid token]'}"
+             for t in teams]
+    emit(as_json, {"teams": teams}, "\n".join(lines) or "no teams yet")
+
+
+@team_group.command("token")
+@click.argument("team")
+@click.option("--reissue", "action", flag_value="reissue", help="Revoke the team's token and print a new one (once).")
+@click.option("--revoke", "action", flag_value="revoke", help="Revoke the team's token; it cannot sign in until reissued.")
+@json_option
+@with_appcontext
+def team_token(team: str, action: str | None, as_json: bool) -> None:
+    """Reissue or revoke the token of TEAM (its id or its name)."""
+    if action is None:
+        raise click.UsageError("choose --reissue (new token, the old one stops working) or --revoke")
+    rt = runtime()
+    with rt.session() as session:
+        team_id = find_team(session, team).id
+    if action == "reissue":
+        issued = reissue_team_token(rt, team_id, actor=CLI_ACTOR)
+        emit(as_json, {"team": issued.team, "token": issued.token, "issued_at": isoformat_utc(issued.issued_at)},
+             issued.token)
+    else:
+        revoked = revoke_team_token(rt, team_id, actor=CLI_ACTOR)
+        emit(as_json, {"team": revoked.team, "revoked": revoked.revoked,
+                       "revoked_at": isoformat_utc(revoked.revoked_at)},
+             f"revoked the token of team {revoked.team['name']} (id {team_id}); "
+             f"`hackathon team token {team_id} --reissue` issues a new one")
 
 
 @cli.group("token")

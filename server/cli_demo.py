@@ -25,7 +25,8 @@ from werkzeug.serving import make_server
 from server.cli import cli, init_database, runtime
 from server.client import ApiClient
 from server.runtime import Runtime
-from server.services.competitions import CompetitionSettings, create_competition, list_competitions
+from server.services.competitions import CompetitionSettings, list_competitions
+from server.services.datafiles import DataFileInput, create_competition_with_data
 from server.services.teams import create_team, create_token
 
 DEMO_TEAMS = ["Team Alpha", "Team Beta", "Team Gamma", "Team Delta"]
@@ -88,10 +89,12 @@ def _setup(rt: Runtime, files: dict[str, Path]) -> dict[str, Any]:
     for name, folder in files.items():
         if name in existing:
             continue
-        create_competition(rt, actor=ACTOR, task_dir=datasets.task_dir(name), labels_file=folder / "labels.csv",
-                           settings=CompetitionSettings(start=(now - timedelta(days=1)).isoformat(),
-                                                        end=(now + timedelta(days=14)).isoformat(),
-                                                        daily_limit=10))
+        data = [DataFileInput(f, folder / f) for f in (datasets.TRAIN_CSV, datasets.TEST_CSV, datasets.SAMPLE_CSV)]
+        create_competition_with_data(rt, actor=ACTOR, task_dir=datasets.task_dir(name),
+                                     labels_file=folder / "labels.csv", data=data,
+                                     settings=CompetitionSettings(start=(now - timedelta(days=1)).isoformat(),
+                                                                  end=(now + timedelta(days=14)).isoformat(),
+                                                                  daily_limit=10))
     token_file.write_text(json.dumps(tokens, indent=2, ensure_ascii=False))
     token_file.chmod(0o600)
     return tokens
@@ -167,6 +170,7 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
             for team, token in tokens["teams"].items():
                 click.echo(f"{team + ' token:':<17}{token}")
             click.echo(f"\nTry: curl {url}/api/v1/competitions/antenna/leaderboard\n"
+                       f"     curl {url}/api/v1/competitions/antenna/data   (train, test, sample submission)\n"
                        f"     hackathon submit --server {url} --token <team token> --competition antenna "
                        f"{rt.home / 'demo' / 'antenna' / 'baseline.csv'} --wait\n(Ctrl-C stops)")
         if no_serve:

@@ -13,7 +13,7 @@ from server.db import Base, UTCDateTime, utcnow
 
 __all__ = [
     "Competition", "Team", "TeamMember", "Token", "Submission", "FinalSelection", "TeamStanding",
-    "ActionLogEntry", "Snapshot", "Verification", "ScoreHistory",
+    "ActionLogEntry", "Snapshot", "Verification", "ScoreHistory", "DataFile",
     "COUNTED_STATUSES", "PENDING_STATUSES", "ROLES",
 ]
 
@@ -209,3 +209,18 @@ class ScoreHistory(Base):
     labels_sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataFile(Base):
+    """A file participants download (train, test, sample submission); the bytes live in storage."""
+
+    __tablename__ = "data_files"
+    __table_args__ = (sa.UniqueConstraint("competition_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"))
+    name: Mapped[str] = mapped_column(sa.String(128))  # as downloaded, e.g. train.csv
+    bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    stored_name: Mapped[str] = mapped_column(sa.String(300))  # relative to the instance folder
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

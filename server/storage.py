@@ -1,7 +1,8 @@
 """Where uploaded bytes and hidden labels live: content-addressed files under the instance folder.
 
 Submissions go to ``files/<aa>/<sha256>`` (exact bytes as received); hidden labels to
-``labels/<sha256>.csv``, a folder no route serves. Files are written to a temporary name and
+``labels/<sha256>.csv``, a folder no route serves; competition data files (train, test, sample
+submission) to ``data/<aa>/<sha256>``. Files are written to a temporary name and
 renamed, so a crash never leaves a half file under a real name.
 """
 
@@ -37,6 +38,7 @@ class Storage:
         self.files_dir = home / "files"
         self.labels_dir = home / "labels"
         self.tmp_dir = home / "tmp"
+        self.data_dir = home / "data"
 
     def ensure_folders(self) -> None:
         for folder in (self.files_dir, self.labels_dir, self.tmp_dir):
@@ -94,6 +96,34 @@ class Storage:
         return str(target.relative_to(self.home)), sha
 
     def labels_path(self, relative: str) -> Path:
+        return self.home / relative
+
+    def save_data(self, source: Path) -> tuple[str, StoredFile]:
+        """Copy a data file in by content, streamed; return (path relative to the instance, file)."""
+        self.ensure_folders()
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="data-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            final = self.data_dir / sha[:2] / sha
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                os.unlink(tmp_name)  # same bytes already stored (e.g. one sample file in two competitions)
+            else:
+                os.replace(tmp_name, final)
+            return str(final.relative_to(self.home)), StoredFile(sha, size, final)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def data_path(self, relative: str) -> Path:
         return self.home / relative
 
 

@@ -8,10 +8,12 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    from server.api import final, openapi, organizers, public, teams
+    from server.api import datafiles, final, openapi, organizers, public, team_tokens, teams
 
     app.register_blueprint(public.bp)
     app.register_blueprint(teams.bp)
     app.register_blueprint(organizers.bp)
     app.register_blueprint(final.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(datafiles.bp)
+    app.register_blueprint(team_tokens.bp)

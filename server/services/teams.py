@@ -19,6 +19,7 @@ from server.timeutil import isoformat_utc
 __all__ = ["NewTeam", "create_team", "create_token", "get_team", "get_team_by_name", "team_to_dict"]
 
 MAX_MEMBERS = 5
+MAX_TEAM_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def create_token(rt: Runtime, role: Role | str, name: str, *, actor: str) -> str
 
 
 def get_team(session: Session, team_id: int) -> Team:
-    team = session.get(Team, team_id)
+    # Ids are 32-bit in both databases; a longer number names no team (and must not reach the
+    # driver, which raises on it: a 500 instead of a 404).
+    team = session.get(Team, team_id) if 0 < team_id <= MAX_TEAM_ID else None
     if team is None:
         raise NotFound(f"no team with id {team_id}")
     return team

@@ -1,0 +1,104 @@
+"""Team tokens after registration: organizers revoke a lost one or reissue it; the team list they manage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from server.auth import hash_token, new_token
+from server.errors import NotFound
+from server.models import Team, Token
+from server.runtime import Runtime
+from server.services.actionlog import append_action
+from server.services.teams import MAX_TEAM_ID, get_team, team_to_dict
+
+__all__ = ["IssuedToken", "RevokedToken", "parse_team_id", "find_team", "reissue_team_token",
+           "revoke_team_token", "list_teams"]
+
+MAX_ID = MAX_TEAM_ID  # a longer number names no team (see get_team)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    team: dict[str, Any]  # team_to_dict
+    token: str  # shown once
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class RevokedToken:
+    team: dict[str, Any]  # team_to_dict
+    revoked: int  # active tokens revoked (0: none was active)
+    revoked_at: datetime
+
+
+def parse_team_id(text: str) -> int:
+    """A team id from a URL or command line.
+
+    Raises:
+        NotFound: not a team id (not digits, or beyond any id a team can have).
+    """
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
+        raise NotFound(f"no team with id {text!r}; team ids are whole numbers (see GET /api/v1/teams)")
+    return int(text)
+
+
+def find_team(session: Session, ref: str) -> Team:
+    """A team by id (digits) or by name; an id wins when a name is also all digits."""
+    if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID:
+        team = session.get(Team, int(ref)) if int(ref) > 0 else None
+        if team is not None:
+            return team
+    team = session.execute(sa.select(Team).where(Team.name == ref)).scalar_one_or_none()
+    if team is None:
+        raise NotFound(f"no team with id or name {ref!r}; `hackathon team list` shows them")
+    return team
+
+
+def _revoke_active(session: Session, team_id: int, now: datetime) -> int:
+    result = session.execute(
+        sa.update(Token).where(Token.team_id == team_id, Token.role == "team", Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+def reissue_team_token(rt: Runtime, team_id: int, *, actor: str) -> IssuedToken:
+    """Revoke the team's token(s) and issue a new one in one transaction: the old stops at once."""
+    token = new_token()
+    now = rt.now()
+    with rt.write(lock_key=(0, 0)) as session:
+        team = get_team(session, team_id)
+        revoked = _revoke_active(session, team.id, now)
+        session.add(Token(token_hash=hash_token(token), role="team", name=team.name, team_id=team.id,
+                          created_at=now))
+        append_action(session, actor=actor, action="team.token.reissue", at=now,
+                      payload={"team_id": team.id, "name": team.name, "revoked": revoked})
+        described = team_to_dict(team)
+    return IssuedToken(described, token, now)
+
+
+def revoke_team_token(rt: Runtime, team_id: int, *, actor: str) -> RevokedToken:
+    """Revoke the team's token(s): it cannot authenticate until a token is reissued."""
+    now = rt.now()
+    with rt.write(lock_key=(0, 0)) as session:
+        team = get_team(session, team_id)
+        revoked = _revoke_active(session, team.id, now)
+        append_action(session, actor=actor, action="team.token.revoke", at=now,
+                      payload={"team_id": team.id, "name": team.name, "revoked": revoked})
+        described = team_to_dict(team)
+    return RevokedToken(described, revoked, now)
+
+
+def list_teams(session: Session) -> list[dict[str, Any]]:
+    """Every team with its members and whether it holds a usable token (never token material)."""
+    active = set(session.execute(
+        sa.select(Token.team_id).where(Token.role == "team", Token.revoked_at.is_(None)).distinct()
+    ).scalars())
+    # Members in one query for all teams, not one per team.
+    teams = session.execute(sa.select(Team).options(selectinload(Team.members)).order_by(Team.id)).scalars().all()
+    return [{**team_to_dict(t), "token_active": t.id in active} for t in teams]
