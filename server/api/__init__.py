@@ -8,7 +8,15 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    from server.api import datafiles, final, openapi, organizers, public, team_tokens, teams
+    from server.api import (
+        datafiles,
+        final,
+        openapi,
+        organizers,
+        public,
+        team_tokens,
+        teams,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(teams.bp)

@@ -13,9 +13,15 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
+from server.services.access import MANAGE
 from server.services.competitions import get_competition
 from server.services.datafiles import (
-    DataFileInput, attach_data_files, data_file_path, data_file_to_dict, get_data_file, list_data_files,
+    DataFileInput,
+    attach_data_files,
+    data_file_path,
+    data_file_to_dict,
+    get_data_file,
+    list_data_files,
 )
 from server.storage import CHUNK
 
@@ -45,7 +51,7 @@ def data_file(slug: str, name: str) -> Response:
 
 
 @bp.post("/api/v1/competitions/<slug>/data")
-@require("organizer")
+@require(MANAGE)
 def post_data_files(slug: str) -> ResponseReturnValue:
     if request.mimetype != "multipart/form-data" or not request.files:
         raise BadRequest("expected multipart/form-data with one or more 'file' fields (the file name is the "

@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
-from server.services.audit import FORMATS, TABLES, audit_csv, audit_json
 from server.services.access import MANAGE, READ_FINAL
+from server.services.audit import FORMATS, TABLES, audit_csv, audit_json
 from server.services.award import award_view, set_eligibility, set_verification
 from server.services.competitions import get_competition
 from server.services.freeze import freeze, publish

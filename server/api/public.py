@@ -8,7 +8,11 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller
 from server.errors import BadRequest
 from server.runtime import current_runtime
-from server.services.competitions import competition_to_dict, get_competition, list_competitions
+from server.services.competitions import (
+    competition_to_dict,
+    get_competition,
+    list_competitions,
+)
 from server.services.health import health
 from server.services.leaderboard import leaderboard_view
 

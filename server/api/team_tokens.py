@@ -7,7 +7,13 @@ from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
 from server.runtime import current_runtime
-from server.services.team_tokens import list_teams, parse_team_id, reissue_team_token, revoke_team_token
+from server.services.access import MANAGE
+from server.services.team_tokens import (
+    list_teams,
+    parse_team_id,
+    reissue_team_token,
+    revoke_team_token,
+)
 from server.timeutil import isoformat_utc
 
 bp = Blueprint("team_tokens", __name__)
@@ -18,14 +24,14 @@ def _actor() -> str:
 
 
 @bp.get("/api/v1/teams")
-@require("organizer")
+@require(MANAGE)
 def teams() -> ResponseReturnValue:
     with current_runtime().session() as session:
         return jsonify({"teams": list_teams(session)})
 
 
 @bp.post("/api/v1/teams/<team_id>/token")
-@require("organizer")
+@require(MANAGE)
 def reissue(team_id: str) -> ResponseReturnValue:
     issued = reissue_team_token(current_runtime(), parse_team_id(team_id), actor=_actor())
     response = jsonify({"team": issued.team, "token": issued.token, "issued_at": isoformat_utc(issued.issued_at)})
@@ -35,7 +41,7 @@ def reissue(team_id: str) -> ResponseReturnValue:
 
 
 @bp.delete("/api/v1/teams/<team_id>/token")
-@require("organizer")
+@require(MANAGE)
 def revoke(team_id: str) -> ResponseReturnValue:
     revoked = revoke_team_token(current_runtime(), parse_team_id(team_id), actor=_actor())
     return jsonify({"team": revoked.team, "revoked": revoked.revoked,

@@ -9,13 +9,24 @@ from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.models import Team
 from server.runtime import current_runtime
-from server.services.access import READ_SUBMISSIONS, SUBMIT, check_list_submissions, own_team
+from server.services.access import (
+    READ_SUBMISSIONS,
+    SUBMIT,
+    check_list_submissions,
+    own_team,
+)
 from server.services.boards import team_names
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
 from server.services.submissions import (
-    MULTIPART_SLACK, accept_submission, check_declared_size, final_flags, get_submission, get_submission_file,
-    list_submissions, submission_to_dict,
+    MULTIPART_SLACK,
+    accept_submission,
+    check_declared_size,
+    final_flags,
+    get_submission,
+    get_submission_file,
+    list_submissions,
+    submission_to_dict,
 )
 from server.timeutil import isoformat_utc
 

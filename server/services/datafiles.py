@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import Task, TaskSpecError, load_task
+from server.db import LockKey
 from server.errors import BadRequest, Conflict, NotFound
 from server.models import Competition, DataFile
 from server.runtime import Runtime
@@ -320,7 +321,7 @@ def attach_data_files(rt: Runtime, slug: str, items: Sequence[DataFileInput], *,
         stored.append((c, relative))
     now = rt.now()
     rows: list[DataFile] = []
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)
         current = {f.name: f for f in list_data_files(session, comp)}
         added = []

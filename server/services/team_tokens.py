@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from server.auth import hash_token, new_token
+from server.db import LockKey
 from server.errors import NotFound
 from server.models import Team, Token
 from server.runtime import Runtime
@@ -71,7 +72,7 @@ def reissue_team_token(rt: Runtime, team_id: int, *, actor: str) -> IssuedToken:
     """Revoke the team's token(s) and issue a new one in one transaction: the old stops at once."""
     token = new_token()
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         team = get_team(session, team_id)
         revoked = _revoke_active(session, team.id, now)
         session.add(Token(token_hash=hash_token(token), role="team", name=team.name, team_id=team.id,
@@ -85,7 +86,7 @@ def reissue_team_token(rt: Runtime, team_id: int, *, actor: str) -> IssuedToken:
 def revoke_team_token(rt: Runtime, team_id: int, *, actor: str) -> RevokedToken:
     """Revoke the team's token(s): it cannot authenticate until a token is reissued."""
     now = rt.now()
-    with rt.write(lock_key=(0, 0)) as session:
+    with rt.write(LockKey.INSTANCE) as session:
         team = get_team(session, team_id)
         revoked = _revoke_active(session, team.id, now)
         append_action(session, actor=actor, action="team.token.revoke", at=now,
