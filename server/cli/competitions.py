@@ -1,15 +1,14 @@
-"""Organizer commands: competitions, teams, tokens."""
+"""Organizer commands: `hackathon competition create|update`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
-from server.cli import CLI_ACTOR, cli, emit, json_option, runtime
+from server.cli.app import CLI_ACTOR, ServerGroup, runtime
+from server.cli.output import emit, json_option
 from server.services.competitions import CompetitionSettings, competition_to_dict, create_competition, update_competition
-from server.services.teams import create_team, create_token, team_to_dict
 
 
 def _settings_options(f):  # type: ignore[no-untyped-def]
@@ -40,7 +39,7 @@ def _settings(kwargs: dict[str, object], public_fraction: float | None = None) -
     )
 
 
-@cli.group("competition")
+@click.group("competition", cls=ServerGroup)
 def competition_group() -> None:
     """Create and change competitions."""
 
@@ -55,7 +54,6 @@ def competition_group() -> None:
 @click.option("--split-seed", help="Seed of the public/private hash split (default: random, recorded).")
 @_settings_options
 @json_option
-@with_appcontext
 def competition_create(task_dir: Path, labels_file: Path, slug: str | None, public_fraction: float | None,
                        split_seed: str | None, as_json: bool, **kwargs: object) -> None:
     """Create a competition from a task folder and hidden labels; prints the slug."""
@@ -69,45 +67,9 @@ def competition_create(task_dir: Path, labels_file: Path, slug: str | None, publ
 @click.argument("slug")
 @_settings_options
 @json_option
-@with_appcontext
 def competition_update(slug: str, as_json: bool, **kwargs: object) -> None:
     """Change a competition's schedule and limits."""
     rt = runtime()
     comp = update_competition(rt, slug, _settings(kwargs), actor=CLI_ACTOR)
     data = competition_to_dict(comp, rt.now())
     emit(as_json, data, f"{slug}: {data['start_at_local']} → {data['end_at_local']}, daily limit {comp.daily_limit}")
-
-
-@cli.group("team")
-def team_group() -> None:
-    """Register teams."""
-
-
-@team_group.command("create")
-@click.argument("name")
-@click.option("--member", "members", multiple=True, help="A member's name (repeat, up to 5).")
-@click.option("--not-eligible", is_flag=True, help="The team takes part but cannot receive an award.")
-@json_option
-@with_appcontext
-def team_create(name: str, members: tuple[str, ...], not_eligible: bool, as_json: bool) -> None:
-    """Register a team; prints its token once."""
-    new = create_team(runtime(), name, actor=CLI_ACTOR, members=list(members), eligible=not not_eligible)
-    data = team_to_dict(new.team)
-    data["token"] = new.token
-    emit(as_json, data, new.token)
-
-
-@cli.group("token")
-def token_group() -> None:
-    """Issue organizer and judge tokens."""
-
-
-@token_group.command("create")
-@click.option("--role", required=True, type=click.Choice(["organizer", "judge"]))
-@click.option("--name", required=True, help="Who holds it (shown in the action log).")
-@json_option
-@with_appcontext
-def token_create(role: str, name: str, as_json: bool) -> None:
-    """Issue a token; prints it once (only its SHA-256 is stored)."""
-    token = create_token(runtime(), role, name, actor=CLI_ACTOR)
-    emit(as_json, {"role": role, "name": name, "token": token}, token)
