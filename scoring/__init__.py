@@ -37,7 +37,26 @@ _SOURCES = {
     "Target": "tasks", "Task": "tasks", "load_task": "tasks", "parse_task": "tasks",
 }
 
-__all__ = sorted(_SOURCES)
+__all__ = [
+    "SCORER_VERSION",
+    "Labels",
+    "LabelsError",
+    "Metric",
+    "Problem",
+    "Score",
+    "ScoringError",
+    "SubmissionRejected",
+    "Target",
+    "Task",
+    "TaskSpecError",
+    "assign_public",
+    "get_metric",
+    "load_task",
+    "metric_names",
+    "parse_task",
+    "read_labels",
+    "score",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -49,11 +49,11 @@ def check_instance(rt: Runtime) -> None:
     """
     url = rt.engine.url
     shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(str(url.database)).exists():
-            raise InstanceNotReady(
-                f"no hackathon instance at {rt.home} (no database file {url.database}): set HACKATHON_HOME "
-                "to your instance's folder, or run `hackathon init` to create one there", code="no_instance")
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if sqlite_file and not Path(str(url.database)).exists():
+        raise InstanceNotReady(
+            f"no hackathon instance at {rt.home} (no database file {url.database}): set HACKATHON_HOME "
+            "to your instance's folder, or run `hackathon init` to create one there", code="no_instance")
     try:
         with rt.engine.connect() as connection:
             initialised = sa.inspect(connection).has_table("alembic_version")

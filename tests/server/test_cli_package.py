@@ -32,7 +32,7 @@ NAMES = {"init", "serve", "worker", "reconcile", "demo", "competition", "team", 
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HACKATHON, *args], capture_output=True, text=True, timeout=120,
+    return subprocess.run([*HACKATHON, *args], check=False, capture_output=True, text=True, timeout=120,
                           env=env or dict(os.environ))
 
 
@@ -54,7 +54,7 @@ def test_client_commands_load_no_server_or_scorer_code(args: tuple[str, ...]) ->
     script = ("import sys\nfrom server.cli import main\nsys.argv = ['hackathon', *sys.argv[1:]]\n"
               "try:\n    main()\nexcept SystemExit:\n    pass\n"
               f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120,
+    result = subprocess.run([sys.executable, "-c", script, *args], check=False, capture_output=True, text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[2])
     assert "LOADED []" in result.stderr, result.stderr[-2000:]
 
