@@ -1,4 +1,7 @@
-"""Organizer and judge commands for the end of a competition: freeze, publish, award, verification, eligibility, audit, verify, rescore."""
+"""Organizer and judge commands for the end of a competition.
+
+freeze, publish, award, verification, eligibility, audit, verify, rescore.
+"""
 
 from __future__ import annotations
 
