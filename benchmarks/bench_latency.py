@@ -32,7 +32,7 @@ def main() -> None:
     import datasets
     from scoring import load_task, read_labels, score
     from server import create_app
-    from server.cli import init_database
+    from server.cli.app import init_database
     from server.client import ApiClient
     from server.serve import embedded_stack
     from server.services.competitions import CompetitionSettings, create_competition

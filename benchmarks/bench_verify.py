@@ -55,7 +55,7 @@ def build(home: Path, database_url: str | None, n_subs: int, n_teams: int, seed:
     import sqlalchemy as sa
 
     from scoring import SubmissionRejected, score
-    from server.cli import init_database
+    from server.cli.app import init_database
     from server.models import FinalSelection, Submission, Team, Token
     from server.services.competitions import (
         CompetitionSettings, competition_labels, competition_task, create_competition,

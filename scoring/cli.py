@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scoring.errors import LabelsError, ScoringError, SubmissionRejected, TaskSpecError
-from scoring.labels import Labels, read_labels
-from scoring.score import SCORER_VERSION, score
-from scoring.tasks import Task, load_task
+
+if TYPE_CHECKING:  # the scorer (numpy, pyarrow) is imported when a file is scored, not for --help
+    from scoring.labels import Labels
+    from scoring.tasks import Task
 
 __all__ = ["score_command"]
 
@@ -29,6 +30,8 @@ def _emit(as_json: bool, data: dict[str, Any], text: str, *, err: bool = False) 
 
 
 def _result(status: str, **fields: Any) -> dict[str, Any]:
+    from scoring import SCORER_VERSION
+
     data: dict[str, Any] = {"status": status, "public_score": None, "private_score": None, "rows": None,
                             "message": None, "problems": None, "metric": None, "greater_is_better": None,
                             "scorer_version": SCORER_VERSION}
@@ -37,6 +40,8 @@ def _result(status: str, **fields: Any) -> dict[str, Any]:
 
 
 def _load(task_dir: Path, labels_file: Path, public_fraction: float | None, seed: str) -> tuple[Task, Labels]:
+    from scoring import load_task, read_labels
+
     task = load_task(task_dir)
     fraction = public_fraction if public_fraction is not None else float(task.defaults.get("public_fraction", 0.3))
     if not 0 < fraction < 1:
@@ -58,6 +63,8 @@ def _load(task_dir: Path, labels_file: Path, public_fraction: float | None, seed
 def score_command(task_dir: Path, labels_file: Path, public_fraction: float | None, seed: str, as_json: bool,
                   predictions: Path) -> None:
     """Score PREDICTIONS (CSV, optionally gzip; '-' reads stdin) and print the public and private scores."""
+    from scoring import score
+
     try:
         task, labels = _load(task_dir, labels_file, public_fraction, seed)
     except (TaskSpecError, LabelsError) as exc:

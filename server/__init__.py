@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app: `hackathon submit` and `score` never load it
+    from flask import Flask
 
 __all__ = ["create_app"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, runtime (database, storage, queue), errors, blueprints."""
+    from flask import Flask
+
     from server import api, errors_http, web
     from server.config import load_config
     from server.runtime import Runtime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -9,7 +10,28 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ApiClient", "ApiError"]
+__all__ = ["ApiClient", "ApiError", "server_base_url"]
+
+EXAMPLE_URL = "http://127.0.0.1:8000"
+
+
+def server_base_url(value: str) -> tuple[str, bool]:
+    """Return the server's base URL and whether `http://` was assumed (for `host:port` or `host`).
+
+    Raises:
+        ValueError: not an http(s) URL with a host (and, if any, a numeric port).
+    """
+    text = value.strip()
+    assumed = "://" not in text
+    parts = urllib.parse.urlsplit("http://" + text if assumed else text)
+    expected = f"expected the server's address such as {EXAMPLE_URL} (or 127.0.0.1:8000), found {value!r}"
+    try:
+        parts.port  # noqa: B018  (raises ValueError on a port that is not a number)
+    except ValueError:
+        raise ValueError(expected) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(expected)
+    return parts.geturl().rstrip("/"), assumed
 
 
 class ApiError(Exception):
@@ -32,17 +54,29 @@ class ApiClient:
         request = urllib.request.Request(self.base + path, data=data, headers=all_headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read() or b"{}")
+                raw = response.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             exc.close()
             try:
                 body = json.loads(raw)
             except ValueError:
-                body = {"error": "http_error", "message": raw.decode("utf-8", "replace")[:500] or exc.reason}
+                text = " ".join(raw.decode("utf-8", "replace").split())  # one line, even from an HTML page
+                body = {"error": "http_error", "message": text[:300] or exc.reason}
             raise ApiError(exc.code, body) from None
         except urllib.error.URLError as exc:
-            raise ApiError(0, {"error": "unreachable", "message": f"cannot reach {self.base}: {exc.reason}"}) from None
+            raise self._unreachable(exc.reason) from None
+        except (OSError, http.client.HTTPException) as exc:  # reset, timed out, or not an HTTP server
+            raise self._unreachable(exc) from None
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            raise ApiError(0, {"error": "bad_response", "message": f"{self.base}{path} did not answer with JSON: "
+                                                                   "is it the hackathon server?"}) from None
+
+    def _unreachable(self, reason: object) -> ApiError:
+        why = reason.strerror if isinstance(reason, OSError) and reason.strerror else (str(reason) or type(reason).__name__)
+        return ApiError(0, {"error": "unreachable", "message": f"cannot reach the server at {self.base}: {why}"})
 
     def get(self, path: str) -> Any:
         return self._request("GET", path)

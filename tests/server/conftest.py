@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from server import create_app
-from server.cli import init_database
+from server.cli.app import init_database
 from server.runtime import Runtime
 from server.services.competitions import CompetitionSettings, create_competition
 from server.services.teams import create_team, create_token

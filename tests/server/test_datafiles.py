@@ -187,7 +187,7 @@ def test_organizers_attach_more_files_through_the_api(env: Env) -> None:
 
 def test_the_demo_attaches_train_test_and_sample_submission(env: Env) -> None:
     import datasets
-    from server.cli_demo import _setup
+    from server.cli.demo import _setup
 
     folder = env.tmp / "demo-antenna"
     datasets.generate("antenna", folder, rows=60, seed=0)

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-import server.cli_final  # noqa: F401  (registers the commands under test)
+import server.cli.final  # noqa: F401  (the commands under test)
 from server.cli import cli
 from server.models import Submission
 from tests.server.conftest import Env

@@ -1,4 +1,7 @@
-"""Organizer and judge commands for the end of a competition: freeze, publish, award, audit, verify, rescore."""
+"""Organizer and judge commands for the end of a competition.
+
+freeze, publish, award, verification, eligibility, audit, verify, rescore.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 
 from server.auth import Caller
-from server.cli import CLI_ACTOR, cli, emit, json_option, runtime
+from server.cli.app import CLI_ACTOR, ServerGroup, runtime
+from server.cli.output import emit, json_option
 from server.services.audit import FORMATS, TABLES, audit_csv, audit_json
-from server.services.award import STATES, award_standings, set_eligibility, set_verification
+from server.services.award import (
+    STATES,
+    award_standings,
+    set_eligibility,
+    set_verification,
+)
 from server.services.competitions import get_competition
 from server.services.freeze import freeze, publish
 from server.services.rescore import rescore
 from server.services.verify import verify
+
+# Holds this module's top-level commands; server/cli/__init__.py registers each by name.
+commands = ServerGroup("final")
 
 # Commands run on the server itself, with the organizer's rights.
 CLI_CALLER = Caller(role="organizer", name=CLI_ACTOR)
@@ -40,30 +51,27 @@ def _snapshot_text(verb: str, data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@cli.command("freeze")
+@commands.command("freeze")
 @click.argument("slug")
 @json_option
-@with_appcontext
 def freeze_command(slug: str, as_json: bool) -> None:
     """Freeze the final standings into an immutable, hashed snapshot (after the end)."""
     data = freeze(runtime(), slug, CLI_ACTOR)
     emit(as_json, data, _snapshot_text("froze", data))
 
 
-@cli.command("publish")
+@commands.command("publish")
 @click.argument("slug")
 @json_option
-@with_appcontext
 def publish_command(slug: str, as_json: bool) -> None:
     """Make the frozen private leaderboard public."""
     data = publish(runtime(), slug, CLI_ACTOR)
     emit(as_json, data, _snapshot_text("published", data))
 
 
-@cli.command("award")
+@commands.command("award")
 @click.argument("slug")
 @json_option
-@with_appcontext
 def award_command(slug: str, as_json: bool) -> None:
     """Show the award standings: eligible, verified teams in private-board order."""
     rt = runtime()
@@ -81,13 +89,12 @@ def award_command(slug: str, as_json: bool) -> None:
     emit(as_json, data, "\n".join(lines))
 
 
-@cli.command("verification")
+@commands.command("verification")
 @click.argument("slug")
 @click.argument("team")
 @click.option("--state", required=True, type=click.Choice(STATES), help="The code-verification outcome.")
 @click.option("--reason", help="Why (required for disqualified; recorded in the action log).")
 @json_option
-@with_appcontext
 def verification_command(slug: str, team: str, state: str, reason: str | None, as_json: bool) -> None:
     """Record a team's code verification (after the freeze); TEAM is the exact team name."""
     data = set_verification(runtime(), slug, team, state, reason, actor=CLI_ACTOR)
@@ -95,19 +102,18 @@ def verification_command(slug: str, team: str, state: str, reason: str | None, a
          + (f" ({data['reason']})" if data["reason"] else ""))
 
 
-@cli.command("eligibility")
+@commands.command("eligibility")
 @click.argument("team")
 @click.option("--eligible/--not-eligible", required=True, help="Whether the team may receive an award.")
 @click.option("--reason", help="Why (recorded in the action log).")
 @json_option
-@with_appcontext
 def eligibility_command(team: str, eligible: bool, reason: str | None, as_json: bool) -> None:
     """Set whether a team may receive an award; TEAM is the exact team name."""
     data = set_eligibility(runtime(), team, eligible, reason, actor=CLI_ACTOR)
     emit(as_json, data, f"{data['team']}: eligible {data['previous']} → {data['eligible']}")
 
 
-@cli.command("audit")
+@commands.command("audit")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--table", type=click.Choice(TABLES), default="submissions", show_default=True,
@@ -115,7 +121,6 @@ def eligibility_command(team: str, eligible: bool, reason: str | None, as_json: 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (CSV gets a UTF-8 BOM for spreadsheets) instead of stdout.")
 @json_option
-@with_appcontext
 def audit_command(slug: str, fmt: str, table: str, output: Path | None, as_json: bool) -> None:
     """Export the judges' audit: every submission, the snapshot hash and the action log."""
     rt = runtime()
@@ -151,10 +156,9 @@ def _with_bom(fmt: str, chunks: Any) -> Any:
     yield from chunks
 
 
-@cli.command("verify")
+@commands.command("verify")
 @click.argument("slug")
 @json_option
-@with_appcontext
 def verify_command(slug: str, as_json: bool) -> None:
     """Re-read and re-score every submission, check the snapshot and the action log; exit 1 on any difference."""
     report = verify(runtime(), slug)
@@ -179,14 +183,13 @@ def verify_command(slug: str, as_json: bool) -> None:
         click.get_current_context().exit(1)
 
 
-@cli.command("rescore")
+@commands.command("rescore")
 @click.argument("slug")
 @click.option("--all", "all_", is_flag=True, help="Every scored and rejected submission.")
 @click.option("--submission", "ids", multiple=True, help="A submission id (repeat).")
 @click.option("--labels", "labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Install this corrected hidden labels file first (needs --all).")
 @json_option
-@with_appcontext
 def rescore_command(slug: str, all_: bool, ids: tuple[str, ...], labels_file: Path | None, as_json: bool) -> None:
     """Score submissions again (before the freeze), keeping old scores in history; reports rank changes."""
     if all_ == bool(ids):

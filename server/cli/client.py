@@ -1,4 +1,4 @@
-"""`hackathon submit`: the team's client."""
+"""`hackathon submit`: the team's client (standard library and click only: no server code runs here)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,28 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from server.cli import cli
-from server.client import ApiClient, ApiError
+from server.client import ApiClient, ApiError, server_base_url
 
 FINAL_STATUSES = ("scored", "rejected", "failed")
 
 
-@cli.command("submit")
-@click.option("--server", required=True, help="Base URL, e.g. http://127.0.0.1:8000")
+def _fail(as_json: bool, exc: ApiError) -> NoReturn:
+    """One line (or one JSON object) and exit 2: the server refused, or could not be reached."""
+    if as_json:
+        click.echo(json.dumps({"status_code": exc.status, **exc.body}, ensure_ascii=False))
+    elif exc.status:
+        click.echo(f"Error ({exc.status}): {exc}", err=True)
+    else:  # no HTTP answer at all
+        click.echo(f"Error: {exc}", err=True)
+    sys.exit(2)
+
+
+@click.command("submit")
+@click.option("--server", required=True, help="Base URL, e.g. http://127.0.0.1:8000 (host:port means http://).")
 @click.option("--token", required=True, envvar="HACKATHON_TOKEN", help="Your team token (or HACKATHON_TOKEN).")
 @click.option("--competition", required=True, help="Competition slug.")
 @click.option("--note", help="A note kept with the submission.")
@@ -27,9 +38,16 @@ FINAL_STATUSES = ("scored", "rejected", "failed")
 def submit_command(server: str, token: str, competition: str, note: str | None, wait: bool, timeout: float,
                    as_json: bool, file: Path) -> None:
     """Upload a prediction CSV (optionally gzip) for scoring."""
-    client = ApiClient(server, token)
     try:
-        sub = client.upload(competition, file, note)
+        base, assumed = server_base_url(server)
+    except ValueError as exc:
+        _fail(as_json, ApiError(0, {"error": "bad_server_url", "message": f"--server: {exc}"}))
+    if assumed:
+        click.echo(f"note: --server {server} has no scheme; using {base}", err=True)
+    client = ApiClient(base, token)
+    progress_shown = False
+    try:
+        sub: dict[str, Any] = client.upload(competition, file, note)
         if not as_json:
             click.echo(f"submission {sub['id']} {sub['status']} ({sub['bytes']:,} bytes, "
                        f"{sub.get('remaining_today', '?')} left today)")
@@ -41,12 +59,11 @@ def submit_command(server: str, token: str, competition: str, note: str | None, 
             sub = client.get(f"/api/v1/submissions/{sub['id']}")
             if not as_json:
                 click.echo(f"\r{sub['status']}… {time.monotonic() - started:.1f} s", nl=False, err=True)
+                progress_shown = True
     except ApiError as exc:
-        if as_json:
-            click.echo(json.dumps({"status_code": exc.status, **exc.body}, ensure_ascii=False))
-        else:
-            click.echo(f"Error ({exc.status}): {exc}", err=True)
-        sys.exit(2)
+        if progress_shown:
+            click.echo("", err=True)
+        _fail(as_json, exc)
     if as_json:
         click.echo(json.dumps(sub, ensure_ascii=False))
     elif wait:

@@ -19,15 +19,17 @@ import click
 import numpy as np
 import pandas as pd
 from flask import current_app
-from flask.cli import with_appcontext
 from werkzeug.serving import make_server
 
-from server.cli import cli, init_database, runtime
+from server.cli.app import ServerGroup, init_database, runtime
 from server.client import ApiClient
 from server.runtime import Runtime
 from server.services.competitions import CompetitionSettings, list_competitions
 from server.services.datafiles import DataFileInput, create_competition_with_data
 from server.services.teams import create_team, create_token
+
+# Holds this module's command; server/cli/__init__.py registers it by name.
+commands = ServerGroup("demo")
 
 DEMO_TEAMS = ["Team Alpha", "Team Beta", "Team Gamma", "Team Delta"]
 ACTOR = "demo"
@@ -129,13 +131,12 @@ def _seed_submissions(url: str, tokens: dict[str, Any], files: dict[str, Path]) 
     return [client.get(f"/api/v1/submissions/{s['id']}") for s in sent]
 
 
-@cli.command("demo")
+@commands.command("demo", needs_instance=False)
 @click.option("--host", default=None, help="Interface (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
 @click.option("--rows", default=None, type=int, help="Test rows per task (default: the real sizes).")
 @click.option("--no-serve", is_flag=True, help="Set up and score, print the summary, then exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@with_appcontext
 def demo_command(host: str | None, port: int | None, rows: int | None, no_serve: bool, as_json: bool) -> None:
     """Run the whole product locally with sample competitions, teams and scored submissions."""
     from server.serve import embedded_stack
