@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
@@ -16,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 from server.api import openapi_docs
 from server.api.openapi import load_document
 
-from .conftest import Env, tiny_predictions
+from .conftest import N_ROWS, Env, tiny_labels, tiny_predictions
 
 DOC_URI = "urn:hackathon:openapi"
 METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH"}
@@ -100,10 +101,15 @@ class Contract:
 
 
     def check_media(self, method: str, template: str, response: Any) -> None:
-        """A response that is not JSON (a file, a CSV): its status and media type are documented."""
+        """A response that is not JSON (a file, a CSV, a 304): its status and media type are documented."""
         declared = self.doc["paths"][template][method.lower()]["responses"].get(str(response.status_code))
         assert declared is not None, f"{method} {template} answered {response.status_code}, not documented"
-        assert response.mimetype in declared["content"], (method, template, response.mimetype)
+        if response.status_code == 304:
+            assert "content" not in declared and response.get_data() == b"", (method, template)
+        else:
+            assert response.mimetype in declared["content"], (method, template, response.mimetype)
+        for header in declared.get("headers", {}):
+            assert header in response.headers, (method, template, response.status_code, header)
         self.checked.add((method, template, response.status_code))
 
 
@@ -133,6 +139,7 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
     check("GET", "/api/v1/competitions", c.get("/api/v1/competitions"))
     check("GET", "/api/v1/competitions/{slug}", c.get("/api/v1/competitions/tiny"))
     check("GET", "/healthz", c.get("/healthz"))
+    _data_files(env, contract, team)
 
     # Errors: 400, 401, 403, 404, 413.
     check("GET", "/api/v1/competitions/{slug}/leaderboard", c.get("/api/v1/competitions/tiny/leaderboard?split=x"))
@@ -212,9 +219,11 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
     award = check("GET", "/api/v1/competitions/{slug}/award", c.get("/api/v1/competitions/tiny/award", headers=org))
     assert award["standings"] and award["disqualified"][0]["reason"] == "copied"
     check("GET", "/api/v1/openapi.json", c.get("/api/v1/openapi.json"))
+    _team_tokens(env, contract, team, other)
 
     sub, board, comp = "/api/v1/competitions/{slug}/submissions", "/api/v1/competitions/{slug}/leaderboard", \
         "/api/v1/competitions/{slug}"
+    data, data_file, token = comp + "/data", comp + "/data/{name}", "/api/v1/teams/{team_id}/token"
     expected = {
         ("GET", "/api/v1/competitions", 200), ("GET", comp, 200), ("GET", comp, 404), ("POST", "/api/v1/teams", 201),
         ("POST", sub, 202), ("POST", sub, 401), ("POST", sub, 409), ("POST", sub, 413), ("POST", sub, 429),
@@ -226,8 +235,82 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
         ("POST", comp + "/rescore", 200), ("POST", comp + "/rescore", 409), ("GET", comp + "/award", 200),
         ("GET", comp + "/audit", 200), ("PUT", comp + "/teams/{team_id}/verification", 200),
         ("PUT", "/api/v1/teams/{team_id}/eligibility", 200), ("GET", "/healthz", 200),
+        ("GET", data, 200), ("GET", data, 404), ("POST", data, 201), ("POST", data, 400), ("POST", data, 403),
+        ("POST", data, 409), ("GET", data_file, 200), ("GET", data_file, 206), ("GET", data_file, 304),
+        ("GET", data_file, 404), ("GET", data_file, 416), ("GET", "/api/v1/teams", 200),
+        ("GET", "/api/v1/teams", 403), ("POST", token, 201), ("POST", token, 403), ("POST", token, 404),
+        ("DELETE", token, 200), ("DELETE", token, 401), ("DELETE", token, 404), ("GET", sub, 401),
     }
     assert expected - contract.checked == set()
+
+
+DATA, DATA_FILE = "/api/v1/competitions/{slug}/data", "/api/v1/competitions/{slug}/data/{name}"
+TOKEN = "/api/v1/teams/{team_id}/token"
+
+
+def _data_files(env: Env, contract: Contract, team: dict[str, str]) -> None:
+    """Data files: attach (201, 400 leak, 403, 409 replacement), list, download (200, 206, 304, 404, 416)."""
+    c, check = env.client, contract.check
+    org = {"Authorization": f"Bearer {env.organizer}"}
+    test_csv = ("id,x\n" + "".join(f"T{i:03d},{i}\n" for i in range(N_ROWS))).encode()
+    sample = ("id,y\n" + "".join(f"T{i:03d},0\n" for i in range(N_ROWS))).encode()
+
+    def attach(headers: dict[str, str], *files: tuple[str, bytes]) -> Any:
+        return c.post("/api/v1/competitions/tiny/data", headers=headers, content_type="multipart/form-data",
+                      data={"file": [(io.BytesIO(content), name) for name, content in files]})
+
+    assert check("GET", DATA, c.get("/api/v1/competitions/tiny/data"))["files"] == []
+    check("GET", DATA, c.get("/api/v1/competitions/nope/data"))
+    attached = check("POST", DATA, attach(org, ("test.csv", test_csv), ("sample_submission.csv", sample)))
+    assert [f["name"] for f in attached["files"]] == ["test.csv", "sample_submission.csv"]
+    assert check("POST", DATA, attach(team, ("x.csv", b"id,x\nR1,1\n")))["error"] == "forbidden"
+    assert check("POST", DATA, attach(org, ("answers.csv", tiny_labels().encode())))["error"] == "data_leaks_labels"
+    assert check("POST", DATA, attach(org, ("test.csv", b"id,x\nT000,9\n")))["error"] == "conflict"
+    listed = check("GET", DATA, c.get("/api/v1/competitions/tiny/data"))
+    assert [f["name"] for f in listed["files"]] == ["sample_submission.csv", "test.csv"]
+
+    url = "/api/v1/competitions/tiny/data/test.csv"
+    whole = c.get(url)
+    contract.check_media("GET", DATA_FILE, whole)
+    assert whole.data == test_csv and whole.headers["ETag"] == f'"{attached["files"][0]["sha256"]}"'
+    assert whole.headers["X-Content-SHA256"] == attached["files"][0]["sha256"]
+    assert whole.headers["Content-Disposition"] == "attachment; filename=test.csv"
+    whole.close()
+    part = c.get(url, headers={"Range": "bytes=0-9"})
+    contract.check_media("GET", DATA_FILE, part)
+    assert part.data == test_csv[:10]
+    part.close()
+    fresh = c.get(url, headers={"If-None-Match": whole.headers["ETag"]})
+    contract.check_media("GET", DATA_FILE, fresh)
+    fresh.close()
+    beyond = check("GET", DATA_FILE, c.get(url, headers={"Range": f"bytes={len(test_csv) + 10}-"}))
+    assert beyond["error"] == "requested_range_not_satisfiable"
+    missing = check("GET", DATA_FILE, c.get("/api/v1/competitions/tiny/data/labels.csv"))
+    assert "test.csv" in missing["message"]
+
+
+def _team_tokens(env: Env, contract: Contract, team: dict[str, str], other_token: str) -> None:
+    """The team list (200, 403), reissue (201, 403, 404), revoke (200, 404), and the old token's 401."""
+    c, check = env.client, contract.check
+    org = {"Authorization": f"Bearer {env.organizer}"}
+    teams = check("GET", "/api/v1/teams", c.get("/api/v1/teams", headers=org))["teams"]
+    assert all(t["token_active"] for t in teams)
+    check("GET", "/api/v1/teams", c.get("/api/v1/teams", headers=team))
+    other_id = next(t["id"] for t in teams if t["name"] == "two")
+    url = f"/api/v1/teams/{other_id}/token"
+    check("POST", TOKEN, c.post(url, headers=team))
+    check("POST", TOKEN, c.post("/api/v1/teams/abc/token", headers=org))
+    check("DELETE", TOKEN, c.delete("/api/v1/teams/999999/token", headers=org))
+    reissued = c.post(url, headers=org)
+    assert reissued.headers["Cache-Control"] == "no-store"
+    new_token = check("POST", TOKEN, reissued)["token"]
+    refused = check("GET", "/api/v1/competitions/{slug}/submissions",
+                    c.get("/api/v1/competitions/tiny/submissions", headers={"Authorization": f"Bearer {other_token}"}))
+    assert "ask the organizers for a new team token" in refused["message"]
+    assert check("DELETE", TOKEN, c.delete(url, headers=org))["revoked"] == 1
+    check("DELETE", TOKEN, c.delete(url, headers={"Authorization": f"Bearer {new_token}"}))
+    teams = check("GET", "/api/v1/teams", c.get("/api/v1/teams", headers=org))["teams"]
+    assert next(t for t in teams if t["id"] == other_id)["token_active"] is False
 
 
 
