@@ -94,7 +94,7 @@ def main() -> None:
     best_gen = min(r["seconds"] for r in gen_runs)
     best_floor = min(r["seconds"] for r in floor_runs)
     ratio = best_gen / best_floor
-    pairs = statistics.median(g["seconds"] / f["seconds"] for g, f in zip(gen_runs, floor_runs))
+    pairs = statistics.median(g["seconds"] / f["seconds"] for g, f in zip(gen_runs, floor_runs, strict=False))
     growth = max(r["growth_mb"] for r in gen_runs)
     peak = max(r["peak_mb"] for r in gen_runs)
     time_ok, memory_ok = ratio <= TIME_GOAL, growth <= MEMORY_GOAL_MB

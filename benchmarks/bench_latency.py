@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
+    from werkzeug.serving import make_server
+
     import datasets
     from scoring import load_task, read_labels, score
     from server import create_app
@@ -37,7 +39,6 @@ def main() -> None:
     from server.serve import embedded_stack
     from server.services.competitions import CompetitionSettings, create_competition
     from server.services.teams import create_team, create_token
-    from werkzeug.serving import make_server
 
     home = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     app = create_app({"HOME": home / "instance", "EMBEDDED_WORKERS": 1})

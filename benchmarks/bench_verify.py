@@ -58,7 +58,10 @@ def build(home: Path, database_url: str | None, n_subs: int, n_teams: int, seed:
     from server.cli.app import init_database
     from server.models import FinalSelection, Submission, Team, Token
     from server.services.competitions import (
-        CompetitionSettings, competition_labels, competition_task, create_competition,
+        CompetitionSettings,
+        competition_labels,
+        competition_task,
+        create_competition,
     )
     from server.services.freeze import freeze
     from server.services.leaderboard import refresh_standing

@@ -129,9 +129,9 @@ def assign_usage(
                 step = 1 if take[k] == 0 else -1
                 take[k] += step
                 take[d] -= step
-    for k, size in enumerate(sizes):
-        rows = np.flatnonzero(codes == k)
-        public[rows[rng.permutation(size)[: take[k]]]] = True
+    for stratum, size in enumerate(sizes):
+        rows = np.flatnonzero(codes == stratum)
+        public[rows[rng.permutation(size)[: take[stratum]]]] = True
     return pa.array(np.where(public, "Public", "Private"))
 
 

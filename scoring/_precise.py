@@ -11,6 +11,7 @@ import csv
 import re
 from array import array
 from collections.abc import Callable, Iterator, Sequence
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -79,7 +80,7 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
     id_pos = header.index(id_name)
     text_names: dict[str, dict[str, int]] = {}
     stores: list[array[float] | array[int]] = [array("d" if f.is_float else "q") for f in fields]
-    numbers = [(header.index(f.name), f.name, f.kind == "probability", store)
+    numbers = [(header.index(f.name), f.name, f.kind == "probability", cast("array[float]", store))
                for f, store in zip(fields, stores, strict=True) if f.is_float]
     others = [(header.index(f.name), f.name, _checker(f, problems, text_names), store)
               for f, store in zip(fields, stores, strict=True) if not f.is_float]
@@ -131,8 +132,8 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
                     else:
                         problems.bad_number(text, line, name, probability)
                         store.append(0.0)
-                for col, name, check, store in others:
-                    store.append(check(row[col], line, name))
+                for col, name, check, other in others:
+                    other.append(check(row[col], line, name))
             if problems.total >= _problems.MAX_PROBLEMS:
                 problems.stopped(line)
                 lines.stopped = True

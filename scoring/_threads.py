@@ -32,7 +32,7 @@ def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     def run() -> None:
         try:
             out.append(second())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+        except BaseException as exc:  # handed to the caller below
             error.append(exc)
 
     thread = threading.Thread(target=run, name="scoring-helper", daemon=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from scoring._idindex import IdIndex
 from scoring._columns import Parsed
 from scoring._fields import Field
+from scoring._idindex import IdIndex
 from scoring._reader import read_columns, read_header
 from scoring._source import open_source
 from scoring.errors import LabelsError, MetricError, SubmissionRejected

@@ -267,7 +267,7 @@ class _Parser:
             metric = get_metric(name)
         except UnknownMetricError as exc:
             raise self.fail("metric.name", str(exc)) from None
-        for number, target in enumerate(targets, start=1):
+        for _number, target in enumerate(targets, start=1):
             if target.kind not in metric.target_kinds:
                 raise self.fail("targets", f"metric {name} scores targets of kind {' or '.join(sorted(metric.target_kinds))}; "
                                            f"target {target.name!r} is {target.kind!r}")

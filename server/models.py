@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.caller import TOKEN_ROLES
 from server.db import Base, UTCDateTime, utcnow
+from server.statuses import COUNTED_STATUSES, PENDING_STATUSES, SubmissionStatus
 
 __all__ = [
     "Competition", "Team", "TeamMember", "Token", "Submission", "FinalSelection", "TeamStanding",
@@ -19,9 +20,6 @@ __all__ = [
 
 # The values `tokens.role` stores (server.caller.Role is the enum over them).
 ROLES = tuple(role.value for role in TOKEN_ROLES)
-# Statuses that count against the daily limit, and those a worker still owes a result for.
-COUNTED_STATUSES = ("queued", "scoring", "scored")
-PENDING_STATUSES = ("queued", "scoring")
 
 
 def new_submission_id() -> str:
@@ -106,7 +104,7 @@ class Submission(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_submission_id)
     competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"))
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"))
-    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    status: Mapped[str] = mapped_column(sa.String(16), default=SubmissionStatus.QUEUED.value)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     bytes: Mapped[int] = mapped_column(sa.BigInteger)

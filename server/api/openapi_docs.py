@@ -142,7 +142,7 @@ def _operation(method: str, path: str, op: dict[str, Any], shared: list[dict[str
             kinds.append(f"`{media_type}` {_type(schema) if ('$ref' in schema or 'allOf' in schema) else ''}".strip())
             if "example" in media and ref is None:
                 examples.append((status, media["example"]))
-            if schema.get("type") == "object" and schema.get("properties") and len(schema["properties"]) > 1 \
+            if (schema.get("type") == "object" and schema.get("properties") and len(schema["properties"]) > 1) \
                     or schema.get("additionalProperties") is False:
                 inline.append((status, schema))
         meaning = response["description"] if ref is None else f"[{ref}](#errors): {response['description']}"

@@ -11,8 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from server.client import ApiClient, ApiError, server_base_url
-
-FINAL_STATUSES = ("scored", "rejected", "failed")
+from server.statuses import FINAL_STATUSES, SubmissionStatus
 
 
 def _fail(as_json: bool, exc: ApiError) -> NoReturn:
@@ -68,9 +67,9 @@ def submit_command(server: str, token: str, competition: str, note: str | None, 
         click.echo(json.dumps(sub, ensure_ascii=False))
     elif wait:
         click.echo("", err=True)
-        if sub["status"] == "scored":
+        if sub["status"] == SubmissionStatus.SCORED:
             click.echo(f"scored: public score {sub['public_score']}")
         else:
             click.echo(f"{sub['status']}: {sub['message']}")
-    if wait and sub["status"] != "scored":
+    if wait and sub["status"] != SubmissionStatus.SCORED:
         sys.exit(1)

@@ -27,6 +27,7 @@ from server.runtime import Runtime
 from server.services.competitions import CompetitionSettings, list_competitions
 from server.services.datafiles import DataFileInput, create_competition_with_data
 from server.services.teams import create_team, create_token
+from server.statuses import SubmissionStatus
 
 # Holds this module's command; server/cli/__init__.py registers it by name.
 commands = ServerGroup("demo")
@@ -126,7 +127,7 @@ def _seed_submissions(url: str, tokens: dict[str, Any], files: dict[str, Path]) 
     while pending and time.monotonic() < deadline:
         time.sleep(0.3)
         for sid in list(pending):
-            if client.get(f"/api/v1/submissions/{sid}")["status"] in ("scored", "rejected", "failed"):
+            if client.get(f"/api/v1/submissions/{sid}")["status"] in (SubmissionStatus.SCORED, SubmissionStatus.REJECTED, SubmissionStatus.FAILED):
                 pending.discard(sid)
     return [client.get(f"/api/v1/submissions/{s['id']}") for s in sent]
 
@@ -165,7 +166,7 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
         else:
             click.echo(f"\nLG AI Hackathon demo is running at {url}\n")
             for r in results:
-                shown = r["public_score"] if r["status"] == "scored" else (r["message"] or "").splitlines()[0]
+                shown = r["public_score"] if r["status"] == SubmissionStatus.SCORED else (r["message"] or "").splitlines()[0]
                 click.echo(f"  {r['competition']:<16} {r['team']:<11} {r['status']:<8} {shown}")
             click.echo(f"\norganizer token: {tokens['organizer']}\njudge token:     {tokens['judge']}")
             for team, token in tokens["teams"].items():

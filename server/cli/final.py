@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from server.auth import Caller
+from server.caller import Caller, Role
 from server.cli.app import CLI_ACTOR, ServerGroup, runtime
 from server.cli.output import emit, json_option
 from server.services.audit import FORMATS, TABLES, audit_csv, audit_json
@@ -31,7 +31,7 @@ from server.services.verify import verify
 commands = ServerGroup("final")
 
 # Commands run on the server itself, with the organizer's rights.
-CLI_CALLER = Caller(role="organizer", name=CLI_ACTOR)
+CLI_CALLER = Caller(role=Role.ORGANIZER, name=CLI_ACTOR)
 
 
 def _board_lines(board: list[dict[str, Any]], limit: int = 10) -> list[str]:

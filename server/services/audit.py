@@ -94,8 +94,7 @@ def iter_submissions(rt: Runtime, comp_id: int, columns: tuple[Any, ...] = (Subm
         query = query.order_by(Submission.received_at, Submission.id).limit(batch)
         with rt.session() as session:
             rows = session.execute(query).all()
-        for row in rows:
-            yield row
+        yield from rows
         if len(rows) < batch:
             return
         # (`columns == (Submission,)` would build SQL: attribute == builds an expression.)

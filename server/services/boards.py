@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from server.models import COUNTED_STATUSES, Competition, FinalSelection, Submission, Team
 from server.services.ranking import rank_key, ranked, shown
+from server.statuses import SubmissionStatus
 from server.timeutil import isoformat_utc
 
 __all__ = ["Row", "Boards", "BoardBuilder", "ROW_COLUMNS", "build_boards", "chosen_finals"]
@@ -77,7 +78,7 @@ class BoardBuilder:
         if row.status in COUNTED_STATUSES:
             state.entries += 1
             state.last_at = row.received_at if state.last_at is None else max(state.last_at, row.received_at)
-        if row.status != "scored":
+        if row.status != SubmissionStatus.SCORED:
             return
         state.has_scored = True
         if row.id in self.chosen:

@@ -15,6 +15,7 @@ from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamS
 from server.services.boards import build_boards
 from server.services.ranking import best as best_ranked
 from server.services.ranking import shown, sort_key
+from server.statuses import SubmissionStatus
 from server.timeutil import isoformat_utc
 
 __all__ = ["refresh_standing", "public_board", "leaderboard_view"]
@@ -27,7 +28,7 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
         .where(Submission.competition_id == comp.id, Submission.team_id == team_id)
     ).all()
     counted = [r for r in rows if r.status in COUNTED_STATUSES]
-    scored = [r for r in rows if r.status == "scored" and r.public_score is not None]
+    scored = [r for r in rows if r.status == SubmissionStatus.SCORED and r.public_score is not None]
     best = best_ranked(comp, scored, lambda r: r.public_score, lambda r: r.received_at, lambda r: r.id)
     standing = session.get(TeamStanding, (comp.id, team_id))
     if standing is None:

@@ -27,10 +27,11 @@ from server.services.boards import build_boards
 from server.services.competitions import competition_labels, competition_task, get_competition
 from server.services.leaderboard import refresh_standing
 from server.services.scoring_jobs import DECOMPRESSED_FACTOR
+from server.statuses import SubmissionStatus
 
 __all__ = ["rescore", "RESCORABLE"]
 
-RESCORABLE = ("scored", "rejected")
+RESCORABLE = (SubmissionStatus.SCORED, SubmissionStatus.REJECTED)
 BATCH = 500
 MAX_LISTED = 1000  # changed submissions listed in the report (all are counted)
 
@@ -95,10 +96,10 @@ def _score_all(rt: Runtime, comp: Competition, task: Task, labels: Labels, ids: 
                 result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
             except SubmissionRejected as exc:
                 problems = json.dumps([p.to_dict() for p in exc.problems], ensure_ascii=False) if exc.problems else None
-                yield _Result(sub_id, shas[sub_id], "rejected", None, None, None, exc.message, problems,
+                yield _Result(sub_id, shas[sub_id], SubmissionStatus.REJECTED, None, None, None, exc.message, problems,
                               time.perf_counter() - began)
                 continue
-            yield _Result(sub_id, shas[sub_id], "scored", result.public_score, result.private_score, result.rows,
+            yield _Result(sub_id, shas[sub_id], SubmissionStatus.SCORED, result.public_score, result.private_score, result.rows,
                           None, None, time.perf_counter() - began)
 
 
@@ -173,7 +174,7 @@ def rescore(rt: Runtime, slug: str, *, actor: str, submission_ids: list[str] | N
                         changed.append({"id": sub.id, "status_before": sub.status, "status_after": r.status,
                                         "public_before": sub.public_score, "public_after": r.public,
                                         "private_before": sub.private_score, "private_after": r.private})
-                    if r.status != "scored":
+                    if r.status != SubmissionStatus.SCORED:
                         dropped.append(sub.id)
                 sub.status, sub.public_score, sub.private_score, sub.rows = r.status, r.public, r.private, r.rows
                 sub.message, sub.problems = r.message, r.problems

@@ -15,6 +15,7 @@ from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
 from server.services.leaderboard import refresh_standing
+from server.statuses import SubmissionStatus
 
 __all__ = ["run_scoring", "record_failure", "DECOMPRESSED_FACTOR"]
 
@@ -33,7 +34,7 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
             return "missing"
         if sub.status not in PENDING_STATUSES:
             return sub.status
-        sub.status = "scoring"
+        sub.status = SubmissionStatus.SCORING
         sub.attempts += 1
         sub.started_at = rt.now()
         comp = session.get_one(Competition, sub.competition_id)
@@ -44,19 +45,19 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         labels = competition_labels(rt, comp)
         result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:
-        _finish(rt, submission_id, comp, status="rejected", message=exc.message,
+        _finish(rt, submission_id, comp, status=SubmissionStatus.REJECTED, message=exc.message,
                 problems=[p.to_dict() for p in exc.problems], seconds=time.perf_counter() - started,
                 labels_sha256=labels.sha256)
-        return "rejected"
+        return SubmissionStatus.REJECTED
     except ScoringError as exc:
         # Not the team's fault and not transient (e.g. a metric undefined on our split): retrying
         # cannot help. The organizers see the log; the team sees a short reason, no label detail.
         log.error("submission %s cannot be scored: %s", submission_id, exc)
         record_failure(rt, submission_id, f"the metric could not be computed ({type(exc).__name__})", final=True)
-        return "failed"
-    _finish(rt, submission_id, comp, status="scored", public=result.public_score, private=result.private_score,
+        return SubmissionStatus.FAILED
+    _finish(rt, submission_id, comp, status=SubmissionStatus.SCORED, public=result.public_score, private=result.private_score,
             rows=result.rows, seconds=time.perf_counter() - started, labels_sha256=labels.sha256)
-    return "scored"
+    return SubmissionStatus.SCORED
 
 
 def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, labels_sha256: str,
@@ -64,7 +65,7 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
             message: str | None = None, problems: list[dict[str, object]] | None = None) -> None:
     with rt.write() as session:
         sub = session.get_one(Submission, submission_id)
-        if sub.status != "scoring":
+        if sub.status != SubmissionStatus.SCORING:
             return  # another attempt finished first: keep its result
         sub.status, sub.public_score, sub.private_score, sub.rows = status, public, private, rows
         sub.message = message
@@ -81,10 +82,10 @@ def record_failure(rt: Runtime, submission_id: str, reason: str, *, final: bool)
         if sub is None or sub.status not in PENDING_STATUSES:
             return
         if final:
-            sub.status = "failed"
+            sub.status = SubmissionStatus.FAILED
             sub.message = f"scoring failed after {sub.attempts} attempts ({reason}); the organizers have been notified"
             sub.scored_at = rt.now()
             comp = session.get_one(Competition, sub.competition_id)
             refresh_standing(session, comp, sub.team_id)
         else:
-            sub.status = "queued"
+            sub.status = SubmissionStatus.QUEUED

@@ -11,8 +11,9 @@ from server.db import LockKey
 from server.errors import BadRequest, Conflict
 from server.models import Competition, FinalSelection, Submission
 from server.runtime import Runtime
-from server.services.competitions import get_competition
 from server.services.boards import build_boards
+from server.services.competitions import get_competition
+from server.statuses import SubmissionStatus
 from server.timeutil import isoformat_local
 
 __all__ = ["get_selection", "set_selection"]
@@ -51,7 +52,7 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
         missing = [i for i in ids if i not in found]
         if missing:
             raise BadRequest(f"not submissions of your team in '{slug}': {', '.join(m[:64] for m in missing)}")
-        unscored = [i for i in ids if found[i].status != "scored"]
+        unscored = [i for i in ids if found[i].status != SubmissionStatus.SCORED]
         if unscored:
             raise BadRequest("only scored submissions can be final; not scored: "
                              + ", ".join(f"{i} ({found[i].status})" for i in unscored))

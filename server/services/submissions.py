@@ -17,14 +17,19 @@ from server.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
 from server.runtime import Runtime
-from server.storage import human_bytes
 from server.services.access import (
-    can_see_private_scores, check_list_submissions, check_submission, check_submission_file, own_team,
+    can_see_private_scores,
+    check_list_submissions,
+    check_submission,
+    check_submission_file,
+    own_team,
 )
-from server.services.competitions import competition_state, get_competition
 from server.services.boards import build_boards
+from server.services.competitions import competition_state, get_competition
 from server.services.leaderboard import refresh_standing
 from server.services.ranking import shown
+from server.statuses import SubmissionStatus
+from server.storage import human_bytes
 from server.timeutil import isoformat_local, isoformat_utc, local_day_bounds
 
 __all__ = [
@@ -126,7 +131,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
         _check_open(comp, received_at)
         quota = quota_today(session, comp, team_id, received_at)
         _check_quota(comp, quota)
-        sub = Submission(competition_id=comp.id, team_id=team_id, status="queued",
+        sub = Submission(competition_id=comp.id, team_id=team_id, status=SubmissionStatus.QUEUED,
                          received_at=received_at, sha256=stored.sha256, bytes=stored.bytes,
                          filename=(filename or None) and filename[:255], note=note or None, attempts=0)
         session.add(sub)

@@ -65,7 +65,7 @@ def _revoke_active(session: Session, team_id: int, now: datetime) -> int:
         sa.update(Token).where(Token.team_id == team_id, Token.role == "team", Token.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult
 
 
 def reissue_team_token(rt: Runtime, team_id: int, *, actor: str) -> IssuedToken:

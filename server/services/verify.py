@@ -31,6 +31,7 @@ from server.services.competitions import get_competition, settings_dict
 from server.services.freeze import snapshot_digest
 from server.services.scoring_jobs import DECOMPRESSED_FACTOR
 from server.services.snapshot import get_snapshot
+from server.statuses import SubmissionStatus
 from server.storage import file_sha256
 
 __all__ = ["verify", "VerifyReport", "Difference", "same_score", "RELATIVE_TOLERANCE"]
@@ -175,11 +176,11 @@ class _Checker:
         self._check_snapshot_entry(r)
         if r.status in PENDING_STATUSES:
             report.pending += 1
-        elif r.status not in ("scored", "rejected"):
+        elif r.status not in (SubmissionStatus.SCORED, SubmissionStatus.REJECTED):
             report.not_scored += 1
         elif file_ok and self.labels is not None:
             self._rescore(r, path)
-        if report.differences_total == before and r.status in ("scored", "rejected") and file_ok:
+        if report.differences_total == before and r.status in (SubmissionStatus.SCORED, SubmissionStatus.REJECTED) and file_ok:
             report.matches += 1
 
     def _rescore(self, r: Any, path: Path) -> None:
@@ -191,13 +192,13 @@ class _Checker:
         try:
             result = score(path, self.labels, self.task, max_bytes=self.comp.max_upload_bytes * DECOMPRESSED_FACTOR)
         except SubmissionRejected as exc:
-            if r.status != "rejected":
+            if r.status != SubmissionStatus.REJECTED:
                 self.differ("status", r.id, f"recorded {r.status}, but re-scoring rejects it: {exc.message}")
             return
-        except Exception as exc:  # noqa: BLE001 - a verifier reports a crash per file and goes on
+        except Exception as exc:  # a verifier reports a crash per file and goes on
             self.differ("status", r.id, f"re-scoring raised {type(exc).__name__}: {exc}")
             return
-        if r.status != "scored":
+        if r.status != SubmissionStatus.SCORED:
             self.differ("status", r.id, f"recorded {r.status}, but re-scoring accepts it "
                                         f"(public {result.public_score!r})")
             return

@@ -37,7 +37,7 @@ def test_task_toml_loads_and_matches_the_sample_submission(name: str) -> None:
 
 @pytest.mark.parametrize("name", TASKS)
 def test_labels_carry_the_usage_split(name: str, small_data: dict[str, Path]) -> None:
-    task, labels = _labels(name, small_data[name])
+    _task, labels = _labels(name, small_data[name])
     assert labels.split == "usage"
     assert labels.rows == SMALL_ROWS[name]
     assert int(labels.public_mask.sum()) == round(SMALL_ROWS[name] * 0.3)

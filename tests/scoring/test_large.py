@@ -67,10 +67,10 @@ def test_large_file_problems_match_the_precise_path(large: tuple[Case, np.ndarra
     text = _submission(truth, order).replace(b"\nR150000,", b"\nR150000,x").replace(b"\nR200,", b"\nR200,1,")
     messages = []
     for patches in ({}, {"_fast": None}, {"_fast": None, "_bulk": None}):
-        with mock.patch.multiple(_reader, **{name: (lambda *args: None) for name in patches}) if patches \
-                else mock.patch.object(_reader, "MAX_COLUMNS", _reader.MAX_COLUMNS):
-            with pytest.raises(SubmissionRejected) as info:
-                score(text, case.labels, case.task)
+        paths = mock.patch.multiple(_reader, **{name: (lambda *args: None) for name in patches}) if patches \
+            else mock.patch.object(_reader, "MAX_COLUMNS", _reader.MAX_COLUMNS)
+        with paths, pytest.raises(SubmissionRejected) as info:
+            score(text, case.labels, case.task)
         messages.append(info.value.message)
     assert messages[0] == messages[1] == messages[2]
     assert messages[0].splitlines()[1].startswith("line 123458, column ID: duplicate id 'R7' (first on line 9)")

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scoring import Problem, SubmissionRejected, score
-from scoring import _problems, _reader
+from scoring import Problem, SubmissionRejected, _problems, _reader, score
 from scoring._reader import MAX_LINE
 
 from .conftest import REGRESSION_TOML, Case, make_case, regression_csv
@@ -52,7 +51,7 @@ def test_spec_example_not_a_number_and_missing_ids(big: Case) -> None:
     assert exc.problems == [Problem(17, "Y_03", "'abc' is not a number"),
                             Problem(None, "ID", "1,204 ids are missing, e.g. TEST_00017")]
     assert exc.counts == {"not a number": 1, "missing id": 1204}
-    assert [p.to_dict() for p in exc.problems][0] == {"line": 17, "column": "Y_03", "message": "'abc' is not a number"}
+    assert next(p.to_dict() for p in exc.problems) == {"line": 17, "column": "Y_03", "message": "'abc' is not a number"}
 
 
 def test_spec_example_duplicate_id(regression: Case) -> None:

@@ -38,7 +38,7 @@ VALID = {
     "anomaly": b"Set ID,target\nS1,Normal\nS2,AbNormal\nS3,Normal\nS4,AbNormal\nS5,Normal\nS6,AbNormal\n",
     "lead": b"id,is_converted\n0,True\n1,False\n2,True\n3,True\n",
     "probability": b"ID,probability\nA,0.9\nB,0.2\nC,0.4\nD,0.7\n",
-    "sales": "ID,2023-04-05,2023-04-06\nP1,5,2\nP2,0,0\nP3,3,2\nP4,3,5\nP5,2,0\n".encode(),
+    "sales": b"ID,2023-04-05,2023-04-06\nP1,5,2\nP2,0,0\nP3,3,2\nP4,3,5\nP5,2,0\n",
 }
 
 TOKENS = [b'"', b",", b"\n", b"\r", b"\r\n", b"\xff", b"\x00", b"\xef\xbb\xbf", b"nan", b"inf", b"1e999", b" ", b"-",
@@ -151,7 +151,7 @@ def test_gzip_of_mutated_submissions(cases: dict[str, Case], case_and_data: tupl
 def _csv_text() -> st.SearchStrategy[bytes]:
     cell = st.text(alphabet=st.sampled_from(list('ab,"\n\r 01.-eE+naifTRUEtrue_') + ["한", "\x00", "\ufeff"]),
                    max_size=8)
-    row = st.lists(cell, min_size=0, max_size=5).map(lambda cells: ",".join(cells))
+    row = st.lists(cell, min_size=0, max_size=5).map(",".join)
     return st.lists(row, max_size=8).map(lambda rows: ("ID,Y_01,Y_02,Y_03\n" + "\n".join(rows)).encode())
 
 

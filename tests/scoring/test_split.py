@@ -37,10 +37,10 @@ def test_each_id_depends_only_on_seed_and_id() -> None:
 
 
 def test_the_hash_formula_is_pinned() -> None:
-    digest = hashlib.sha256("seed\x00TEST_000001".encode()).digest()
+    digest = hashlib.sha256(b"seed\x00TEST_000001").digest()
     u = (int.from_bytes(digest[:8], "big") >> 11) / 2**53
     assert hash_uniform(["TEST_000001"], "seed")[0] == u
-    assert 0 <= hash_uniform(IDS[:1000], 0).min() and hash_uniform(IDS[:1000], 0).max() < 1
+    assert hash_uniform(IDS[:1000], 0).min() >= 0 and hash_uniform(IDS[:1000], 0).max() < 1
 
 
 def test_at_least_one_row_on_each_side() -> None:

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.models import ActionLogEntry, Snapshot, Submission, Team
-from server.services.leaderboard import public_board
 from server.services.competitions import get_competition
+from server.services.leaderboard import public_board
 from server.services.verify import verify
 from tests.server.conftest import Env, tiny_predictions
 
@@ -163,9 +163,8 @@ def test_database_refuses_to_change_a_snapshot(env: Env) -> None:
     _freeze(env)
     for statement in ("UPDATE snapshots SET content = '{}'", "DELETE FROM snapshots",
                       "UPDATE action_log SET actor = 'someone else'"):
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with env.rt.write() as session:
-                session.execute(sa.text(statement))
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), env.rt.write() as session:
+            session.execute(sa.text(statement))
 
 
 def test_private_scores_stay_hidden_until_publish(env: Env) -> None:
@@ -289,7 +288,7 @@ def test_audit_csv_neutralises_formulas_and_keeps_exact_scores(env: Env) -> None
     raw.close()
     finals = {r["submission_id"]: r["final"] for r in rows if r["final"]}
     assert finals[done.subs["Alpha"][0]] == "chosen" and finals[done.subs["Beta"][1]] == "auto"
-    negative = [r for r in rows if r["team"] == "'-cmd" and r["status"] == "scored"][0]
+    negative = next(r for r in rows if r["team"] == "'-cmd" and r["status"] == "scored")
     assert float(negative["private_score"]) == pytest.approx(1.0)  # a number, not neutralised text
     log = _audit_csv(env, env.organizer, "log")
     assert [r["action"] for r in log][-1] == "freeze" and all(len(r["sha256"]) == 64 for r in log)

@@ -36,7 +36,7 @@ QUERIES = {
 }
 
 # Request bodies for write routes (default: an empty JSON object). kwargs of the test client.
-BODIES: dict[str, Callable[["World"], dict[str, Any]]] = {
+BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "teams.upload": lambda w: {"data": tiny_predictions(), "content_type": "text/csv"},
     "teams.put_selection": lambda w: {"json": {"submission_ids": [w.subs["Alpha"]]}},
 }
@@ -87,7 +87,7 @@ def crawl_plan(app: Flask, fill: dict[str, list[Any]]) -> tuple[list[Request], l
             continue
         names = sorted(rule.arguments)
         for combo in itertools.product(*(fill[n] for n in names)):
-            built = rule.build(dict(zip(names, combo)), append_unknown=False)
+            built = rule.build(dict(zip(names, combo, strict=False)), append_unknown=False)
             assert built is not None, rule.rule
             path = built[1]
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

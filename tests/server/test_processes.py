@@ -88,5 +88,5 @@ def test_serve_alone_runs_queue_and_workers_and_stops_cleanly(tmp_path: Path) ->
         children = psutil.Process(server.pid).children(recursive=True)
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    gone, alive = psutil.wait_procs(children, timeout=20)
+    _gone, alive = psutil.wait_procs(children, timeout=20)
     assert not alive, f"left running after serve stopped: {[p.cmdline() for p in alive]}"
