@@ -130,6 +130,9 @@ def register_commands() -> click.Group:
     from scoring.cli import score_command
 
     cli.add_command(score_command, "score")
+    from codecomp.cli import run_code_command  # click only at import time
+
+    cli.add_command(run_code_command, "run-code")
     try:
         from datasets.cli import baseline_command, datasets_group
     except ImportError:  # pragma: no cover - datasets is part of this distribution
