@@ -92,11 +92,12 @@ def test_labels_database_and_secrets_are_not_visible(run_zip: RunZip, tmp_path: 
     monkeypatch.setenv("HACKATHON_TEST_TOKEN", "ENV-SECRET")
     script = f"""
 import os
-for path in ({str(labels)!r}, {str(database)!r}, {str(tmp_path)!r}, "/root", "/work"):
+for path in ({str(labels)!r}, {str(database)!r}, {str(labels.parent)!r}):
     try:
         print(path, "READ", open(path).read() if os.path.isfile(path) else os.listdir(path))
     except OSError as exc:
         print(path, "not visible:", type(exc).__name__)
+print("listing", os.listdir({str(tmp_path)!r}))
 print("env", dict(os.environ))
 """ + WRITE_SUBMISSION
     out = run_zip({"script.py": script})
