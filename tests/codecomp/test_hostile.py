@@ -94,7 +94,7 @@ def test_labels_database_and_secrets_are_not_visible(run_zip: RunZip, tmp_path: 
 import os
 for path in ({str(labels)!r}, {str(database)!r}, {str(labels.parent)!r}):
     try:
-        print(path, "READ", open(path).read() if os.path.isfile(path) else os.listdir(path))
+        print(path, "GOT-IT", open(path).read() if os.path.isfile(path) else os.listdir(path))
     except OSError as exc:
         print(path, "not visible:", type(exc).__name__)
 print("listing", os.listdir({str(tmp_path)!r}))
@@ -103,7 +103,7 @@ print("env", dict(os.environ))
     out = run_zip({"script.py": script})
     log = out.internal["log_tail"]
     assert out.outcome == oc.COMPLETED, log
-    for secret in ("LABEL-SECRET", "DATABASE-SECRET", "ENV-SECRET", "READ"):
+    for secret in ("LABEL-SECRET", "DATABASE-SECRET", "ENV-SECRET", "GOT-IT"):
         assert secret not in log
     assert log.count("not visible") == 3
     # Only the folders the sandbox binds (the run's venv under work/) exist; not the instance.
