@@ -59,7 +59,8 @@ class Outcome:
 
     @property
     def charged(self) -> bool:
-        return self.outcome in CHARGED
+        """Whether the server counts it against the daily limit (a local `completed` would be scored)."""
+        return self.outcome != INSTALL_ERROR
 
     def to_team_dict(self) -> dict[str, Any]:
         """What the team sees: the class, times, peak memory, install reason and log; no run output."""

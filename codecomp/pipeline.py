@@ -36,8 +36,11 @@ class MissingTestData(RuntimeError):
 
 def run_submission(zip_path: Path, *, code: Any, data_dir: Path, scorer: Scorer | None = None,
                    install: InstallConfig | None = None, work_root: Path | None = None,
-                   keep: bool = False) -> Outcome:
-    """Run a submit.zip under the task's [code] limits (a scoring.tasks.CodeSpec) and classify it."""
+                   keep: bool = False, cgroups: bool = True) -> Outcome:
+    """Run a submit.zip under the task's [code] limits (a scoring.tasks.CodeSpec) and classify it.
+
+    `cgroups=False` forces the rlimits fallback (tests; hosts where cgroups misbehave).
+    """
     missing = [n for n in code.test_features if not (data_dir / n).is_file()]
     if missing:
         raise MissingTestData(f"hidden test features not found in {data_dir}: {', '.join(missing)}")
@@ -45,14 +48,14 @@ def run_submission(zip_path: Path, *, code: Any, data_dir: Path, scorer: Scorer 
     work = Path(tempfile.mkdtemp(prefix="codecomp-", dir=work_root))
     work.chmod(0o700)
     try:
-        return _run(zip_path, code, data_dir, scorer, config, work)
+        return _run(zip_path, code, data_dir, scorer, config, work, cgroups)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(zip_path: Path, code: Any, data_dir: Path, scorer: Scorer | None, config: InstallConfig,
-         work: Path) -> Outcome:
+         work: Path, cgroups: bool) -> Outcome:
     memory = code.memory_mb << 20
     try:
         root = unpack(zip_path, work / "submission", zip_bytes=code.zip_bytes,
@@ -72,7 +75,7 @@ def _run(zip_path: Path, code: Any, data_dir: Path, scorer: Scorer | None, confi
     for path in root.rglob("*"):  # the sandbox user reads the team's files through a read-only bind
         path.chmod(0o755 if path.is_dir() else 0o644)
     root.chmod(0o755)
-    result, status = _inference(root, python, venv, base, code, data_dir, work)
+    result, status = _inference(root, python, venv, base, code, data_dir, work, cgroups)
     out = _classify(result, status)
     out.install_seconds, out.install_log = install_seconds, install_log
     if out.outcome == oc.SCORED:
@@ -92,7 +95,7 @@ def _run(zip_path: Path, code: Any, data_dir: Path, scorer: Scorer | None, confi
 
 
 def _inference(root: Path, python: Path, venv: Path, base: Any, code: Any, data_dir: Path,
-               work: Path) -> tuple[Result, dict[str, Any] | None]:
+               work: Path, cgroups: bool) -> tuple[Result, dict[str, Any] | None]:
     result_path, status_path = work / "submission.csv", work / "status.json"
     mounts = [*base.mounts, Mount(venv, str(venv)), Mount(root, SUBMISSION_DIR), Mount(_INNER, "/sandbox/inner.py")]
     for name in code.test_features:
@@ -107,7 +110,8 @@ def _inference(root: Path, python: Path, venv: Path, base: Any, code: Any, data_
         argv = [str(python), "-I", "-S", "/sandbox/inner.py", str(result_fd), str(status_fd), str(python),
                 SCRIPT, "output/submission.csv", str(code.output_bytes)]
         result = sandboxed(argv, mounts=mounts, cwd=SUBMISSION_DIR, limits=limits, log_path=work / "run.log",
-                           tmpfs=[(f"{SUBMISSION_DIR}/output", code.output_bytes)], pass_fds=(result_fd, status_fd))
+                           tmpfs=[(f"{SUBMISSION_DIR}/output", code.output_bytes)], pass_fds=(result_fd, status_fd),
+                           use_cgroups=cgroups)
     finally:
         os.close(result_fd)
         os.close(status_fd)

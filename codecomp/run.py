@@ -169,8 +169,9 @@ def _supervise(args: list[str], limits: Limits, log_path: Path, pass_fds: Sequen
                use_cgroups: bool) -> Result:
     cgroup = CgroupSet.create(memory_bytes=limits.memory_bytes, pids=limits.processes, cpus=limits.cpus) \
         if use_cgroups else None
-    enforcement = (cgroup.description if cgroup else "rlimits (RLIMIT_AS, RLIMIT_NPROC)") + \
-        " + RLIMIT_CPU, RLIMIT_FSIZE"
+    fallback = "rlimits (RLIMIT_AS" + (", RLIMIT_NPROC)" if os.geteuid() != 0 else
+                                       "; no process limit: RLIMIT_NPROC does not bind root)")
+    enforcement = (cgroup.description if cgroup else fallback) + " + RLIMIT_CPU, RLIMIT_FSIZE"
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
     timed_out = False
