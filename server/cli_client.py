@@ -12,7 +12,7 @@ import click
 from server.cli import cli
 from server.client import ApiClient, ApiError
 
-FINAL_STATUSES = ("scored", "rejected", "failed")
+FINAL_STATUSES = ("scored", "rejected", "failed", "install_error", "run_error")
 
 
 @cli.command("submit")

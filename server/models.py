@@ -18,7 +18,9 @@ __all__ = [
 
 ROLES = ("team", "organizer", "judge")
 # Statuses that count against the daily limit, and those a worker still owes a result for.
-COUNTED_STATUSES = ("queued", "scoring", "scored")
+# Code competitions add "run_error" (counted: script.py started and failed; the outcome column
+# says how) and "install_error" (not counted: the zip or its requirements, before script.py ran).
+COUNTED_STATUSES = ("queued", "scoring", "scored", "run_error")
 PENDING_STATUSES = ("queued", "scoring")
 
 
@@ -120,6 +122,9 @@ class Submission(Base):
     duration_s: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
     scorer_version: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     labels_sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # Code competitions: Kaggle's outcome class and what the team may see of the run (JSON).
+    outcome: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    run_info: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
 
 class FinalSelection(Base):

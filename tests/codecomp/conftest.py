@@ -29,12 +29,17 @@ LIMITS = CodeSpec(test_features=("test.csv",), install_seconds=60, inference_sec
 _PROBLEM = bwrap_problem()
 
 
-@pytest.fixture(autouse=True)
-def _needs_bwrap() -> None:
+def require_sandbox() -> None:
+    """Skip (fail under CI=true) where bwrap cannot run; the reason in one line."""
     if _PROBLEM is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the sandbox must run under CI: {_PROBLEM}")
         pytest.skip(f"no sandbox here: {_PROBLEM}")
+
+
+@pytest.fixture(autouse=True)
+def _needs_bwrap() -> None:
+    require_sandbox()
 
 
 @pytest.fixture
