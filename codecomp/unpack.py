@@ -66,8 +66,10 @@ def unpack(zip_path: str | os.PathLike[str], dest: str | os.PathLike[str], *, zi
                     target.mkdir(parents=True, exist_ok=True)
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-            except OSError:
+            except (FileExistsError, NotADirectoryError):
                 raise UnpackError(f"{entry.filename!r} is in submit.zip both as a file and a folder") from None
+            except OSError as exc:
+                raise UnpackError(f"cannot extract {entry.filename[:200]!r}: {exc.strerror or exc}") from None
             written = _extract(archive, entry, target, written, unpacked_bytes)
     for folder in RESERVED:
         shutil.rmtree(out / folder, ignore_errors=True)
@@ -123,8 +125,12 @@ def _extract(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, target: Path, wri
                 dst.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
         raise UnpackError(f"cannot extract {entry.filename!r}: {exc}") from None
-    except OSError:
+    except FileExistsError:
         raise UnpackError(f"{entry.filename!r} is in submit.zip twice, or both as a file and a folder") from None
+    except IsADirectoryError:
+        raise UnpackError(f"{entry.filename!r} is in submit.zip both as a file and a folder") from None
+    except OSError as exc:
+        raise UnpackError(f"cannot extract {entry.filename[:200]!r}: {exc.strerror or exc}") from None
     except RuntimeError as exc:  # zipfile: encrypted or unsupported compression
         raise UnpackError(f"cannot extract {entry.filename!r}: {exc}") from None
     target.chmod(0o644)

@@ -113,8 +113,18 @@ def run_code_scoring(rt: Runtime, submission_id: str, comp: Competition, task: T
     return status
 
 
+STALE_RUN_SECONDS = 24 * 3600  # a run folder this old belongs to a worker that was killed mid-run
+
+
 def _work_root(rt: Runtime) -> Path:
     folder = rt.home / "tmp" / "code-runs"
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
+    cutoff = time.time() - STALE_RUN_SECONDS
+    for stale in folder.glob("codecomp-*"):
+        try:
+            if stale.stat().st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            pass
     return folder

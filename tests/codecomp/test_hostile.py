@@ -254,3 +254,15 @@ def test_requirements_satisfied_by_the_base_environment(run_zip: RunZip) -> None
     script = "import numpy, pandas\n" + WRITE_SUBMISSION
     out = run_zip({"script.py": script, "requirements.txt": "numpy\npandas>=2\n"})
     assert out.outcome == oc.COMPLETED, (out.install_log, out.internal)
+
+
+def test_file_and_folder_of_the_same_name(run_zip: RunZip) -> None:
+    _install_error(run_zip({"script.py": WRITE_SUBMISSION, "model": "x", "model/a.txt": "y"}), "file and a folder")
+
+
+def test_duplicate_entries(run_zip: RunZip, tmp_path: Path) -> None:
+    path = tmp_path / "dup.zip"
+    with pytest.warns(UserWarning), zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("script.py", WRITE_SUBMISSION)
+        zf.writestr("script.py", "print('second')\n")
+    _install_error(run_zip(path), "twice")

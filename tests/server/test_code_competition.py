@@ -130,3 +130,46 @@ def test_test_features_of_a_csv_competition_are_refused(code_env: Env) -> None:
 
     with pytest.raises(BadRequest, match="not a code competition"):
         attach_test_features(env.rt, "tiny", env.tmp)
+
+
+def test_killed_code_worker_leaves_no_sandbox_and_the_job_is_requeued(code_env: Env) -> None:
+    """SIGKILL a code worker while script.py runs: the sandbox dies with it, the reconciler re-queues
+    the job, and the second attempt's result is the only one (our failure is never charged)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    env = code_env
+    script = f"import time\ntime.sleep(2)\nopen('output/submission.csv', 'w').write({PREDICTIONS!r})\n"
+    sub_id = _upload_zip(env, env.team("Alpha"), {"script.py": script})
+    worker_env = dict(os.environ, HACKATHON_HOME=str(env.rt.home), DATABASE_URL=env.rt.config["DATABASE_URL"],
+                      REDIS_URL=env.rt.config["REDIS_URL"], HACKATHON_QUEUE_NAME=env.rt.config["QUEUE_NAME"])
+    proc = subprocess.Popen([sys.executable, "-m", "server", "worker", "--queue", "code"], env=worker_env)
+    runs = str(env.rt.home / "tmp" / "code-runs")
+
+    def sandboxed() -> list[psutil.Process]:
+        found = []
+        for p in psutil.process_iter(["cmdline"]):
+            if any(runs in part for part in p.info["cmdline"] or []):
+                found.append(p)
+        return found
+
+    deadline = time.monotonic() + 120
+    while not any("script.py" in p.info["cmdline"] for p in sandboxed()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _row(env, sub_id).status == "scoring"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    gone_by = time.monotonic() + 10
+    while sandboxed() and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    assert sandboxed() == []  # bwrap --die-with-parent: the pid namespace went with the worker
+
+    assert reconcile(env.rt).requeued == [sub_id]
+    _work_code(env)
+    row = _row(env, sub_id)
+    assert (row.status, row.outcome, row.attempts) == ("scored", "scored", 2)
