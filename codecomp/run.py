@@ -1,10 +1,10 @@
 """Run a command in a bubblewrap sandbox with memory, process, CPU, file-size and time limits.
 
 Isolation (bwrap, Debian's `bubblewrap`): every namespace unshared (user, pid, net, ipc, uts,
-cgroup), so there is no network at all (only a loopback interface, down); a new root that holds
+cgroup), so there is no network at all (only the sandbox's own loopback); a new read-only root holding
 only the system's /usr (and /bin, /lib links), the Python installation(s) needed, and the folders
-the caller binds, all read-only except those marked writable; a fresh /tmp and the caller's
-size-limited tmpfs folders; a cleared environment; all capabilities dropped; no nested user
+the caller binds, all read-only except those marked writable; size-limited /tmp, /dev/shm and
+caller's tmpfs folders; a cleared environment; all capabilities dropped; no nested user
 namespaces; the sandbox dies with its parent. Nothing else of the host is visible: not the
 instance folder, the hidden labels, other submissions or the worker's environment variables.
 
@@ -113,11 +113,15 @@ def _bwrap_args(*, mounts: Sequence[Mount], tmpfs: Sequence[tuple[str, int]], cw
     args += ["--ro-bind", "/usr", "/usr", *_system_links()]
     for path in (*_ETC_FILES, *(_NETWORK_ETC if network else ())):
         args += ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]
     for mount in mounts:
         args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.dest]
     for dest, size in tmpfs:
         args += ["--size", str(size), "--tmpfs", dest]
+    # Last: the new root and /dev read-only, so /tmp, /dev/shm and the caller's writable binds and
+    # tmpfs folders (all size-limited) are the only places a program can write.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     args += ["--chdir", cwd, "--"]

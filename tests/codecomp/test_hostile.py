@@ -135,7 +135,7 @@ def test_leftover_background_process_is_killed(run_zip: RunZip) -> None:
     assert out.outcome == oc.COMPLETED, out.internal
 
 
-@pytest.mark.parametrize("where", ["output/big.bin", "/tmp/big.bin", "big.bin"])
+@pytest.mark.parametrize("where", ["output/big.bin", "/tmp/big.bin", "/dev/shm/big.bin", "big.bin", "/big.bin"])
 def test_writing_10_gb_stops_at_the_limit(run_zip: RunZip, where: str, tmp_path: Path) -> None:
     script = f"""
 chunk = b"x" * (1 << 20)
@@ -266,3 +266,23 @@ def test_duplicate_entries(run_zip: RunZip, tmp_path: Path) -> None:
         zf.writestr("script.py", WRITE_SUBMISSION)
         zf.writestr("script.py", "print('second')\n")
     _install_error(run_zip(path), "twice")
+
+
+def test_only_output_tmp_and_shm_are_writable(run_zip: RunZip, data_dir: Path) -> None:
+    places = ["/", "/dev", "/usr", "/etc", "/submission", "/submission/model", "/submission/data", "/proc",
+              "/submission/output", "/tmp", "/dev/shm", str(data_dir)]
+    script = f"""
+import os
+for place in {places!r}:
+    try:
+        with open(os.path.join(place, "probe"), "w") as fh:
+            fh.write("1")
+        print("writable", place)
+    except OSError:
+        pass
+""" + WRITE_SUBMISSION
+    out = run_zip({"script.py": script, "model/m.txt": "1"})
+    written = sorted(line.split(" ", 1)[1] for line in out.internal["log_tail"].splitlines()
+                     if line.startswith("writable "))
+    assert written == ["/dev/shm", "/submission/output", "/tmp"]
+    assert not (data_dir / "probe").exists()
