@@ -26,7 +26,7 @@ FINAL_STATUSES = ("scored", "rejected", "failed", "install_error", "run_error")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def submit_command(server: str, token: str, competition: str, note: str | None, wait: bool, timeout: float,
                    as_json: bool, file: Path) -> None:
-    """Upload a prediction CSV (optionally gzip) for scoring."""
+    """Upload a prediction CSV (optionally gzip) for scoring, or a code competition's submit.zip."""
     client = ApiClient(server, token)
     try:
         sub = client.upload(competition, file, note)
@@ -55,5 +55,8 @@ def submit_command(server: str, token: str, competition: str, note: str | None, 
             click.echo(f"scored: public score {sub['public_score']}")
         else:
             click.echo(f"{sub['status']}: {sub['message']}")
+        run = sub.get("run") or {}  # code competitions: outcome class, times, install log
+        if run.get("install_log"):
+            click.echo(f"install log (last lines):\n{run['install_log']}")
     if wait and sub["status"] != "scored":
         sys.exit(1)

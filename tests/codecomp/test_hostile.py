@@ -286,3 +286,21 @@ for place in {places!r}:
                      if line.startswith("writable "))
     assert written == ["/dev/shm", "/submission/output", "/tmp"]
     assert not (data_dir / "probe").exists()
+
+
+def test_no_capabilities_no_nested_namespaces_uid_nobody(run_zip: RunZip) -> None:
+    script = """
+import ctypes, os
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+print("caps", status["CapEff"].strip(), status["CapPrm"].strip())
+print("uid", os.getuid(), os.getgid())
+libc = ctypes.CDLL(None, use_errno=True)
+print("unshare", libc.unshare(0x10000000), ctypes.get_errno() != 0)  # CLONE_NEWUSER
+print("pids", sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+""" + WRITE_SUBMISSION
+    out = run_zip({"script.py": script})
+    log = out.internal["log_tail"]
+    assert "caps 0000000000000000 0000000000000000" in log
+    assert "uid 65534 65534" in log
+    assert "unshare -1 True" in log
+    assert "pids [1, 2, 3]" in log  # bwrap's init, the wrapper, script.py: no host process is visible
