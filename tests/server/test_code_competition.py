@@ -173,3 +173,17 @@ def test_killed_code_worker_leaves_no_sandbox_and_the_job_is_requeued(code_env: 
     _work_code(env)
     row = _row(env, sub_id)
     assert (row.status, row.outcome, row.attempts) == ("scored", "scored", 2)
+
+
+def test_rejected_output_shows_no_detail_from_the_hidden_data(code_env: Env) -> None:
+    env = code_env
+    token = env.team("Alpha")
+    # The ids echo the hidden test file: a rejection listing them would leak it.
+    script = ("ids = [line.split(',')[0] for line in open('data/test.csv').read().splitlines()[1:]]\n"
+              "open('output/submission.csv', 'w').write('id,y\\n' + ''.join(f'{i}-LEAK,1\\n' for i in ids))\n")
+    sub_id = _upload_zip(env, token, {"script.py": script})
+    _work_code(env)
+    row = _row(env, sub_id)
+    assert (row.status, row.outcome) == ("run_error", oc.REJECTED)
+    body = env.get(f"/api/v1/submissions/{sub_id}", token).json
+    assert body["problems"] == [] and "LEAK" not in json.dumps(body) and "T000" not in json.dumps(body)
