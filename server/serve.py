@@ -43,9 +43,10 @@ def start_worker_processes(rt: Runtime, redis_url: str, count: int,
                DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
     command = [sys.executable, "-m", "server", "worker", "--log-level", log_level]
     procs = [subprocess.Popen(command, env=env) for _ in range(count)]
-    if count and rt.config.get("EMBEDDED_CODE_WORKERS", 1):
-        # Code competitions' submit.zip runs have their own queue and worker.
-        procs.append(subprocess.Popen([*command, "--queue", "code"], env=env))
+    if count:
+        # Code competitions' submit.zip runs have their own queue and workers.
+        procs += [subprocess.Popen([*command, "--queue", "code"], env=env)
+                  for _ in range(rt.config["EMBEDDED_CODE_WORKERS"])]
     return procs
 
 

@@ -74,12 +74,19 @@ def attach_test_features(rt: Runtime, slug: str, source: Path) -> dict[str, Any]
     return {"competition": slug, "folder": str(target), "files": list(task.code.test_features)}
 
 
+def install_config(rt: Runtime) -> Any:
+    """The install settings from the instance's config (HACKATHON_CODE_* in the environment)."""
+    from codecomp.install import InstallConfig
+
+    keys = ("CODE_INSTALL", "CODE_WHEELHOUSE", "CODE_INDEX_URL", "CODE_BASE_PYTHON")
+    return InstallConfig.from_env({f"HACKATHON_{k}": str(rt.config[k]) for k in keys if rt.config.get(k)})
+
+
 def run_code_scoring(rt: Runtime, submission_id: str, comp: Competition, task: Task, path: Path) -> str:
     """Run a stored submit.zip in the sandbox and record its outcome; return the final status.
 
     Raises (for the retry machinery, never charged): SandboxUnavailable, MissingTestData.
     """
-    from codecomp.install import InstallConfig
     from codecomp.pipeline import run_submission
 
     assert task.code is not None
@@ -92,7 +99,7 @@ def run_code_scoring(rt: Runtime, submission_id: str, comp: Competition, task: T
 
     started = time.perf_counter()
     outcome = run_submission(path, code=code, data_dir=test_features_dir(rt, comp), scorer=scorer,
-                             install=InstallConfig.from_env(), work_root=_work_root(rt))
+                             install=install_config(rt), work_root=_work_root(rt))
     log.info("code submission %s: %s (exit %s, %s)", submission_id, outcome.outcome,
              outcome.internal.get("status"), outcome.enforcement)
     status = {"scored": "scored", "install_error": "install_error"}.get(outcome.outcome, "run_error")
