@@ -37,6 +37,31 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
+_PREFIX = "hackathon-sandbox-"
+
+
+def _sweep(own: dict[str, str]) -> None:
+    """Remove empty groups left by a worker that was killed mid-run (its pid is in the name)."""
+    parents = [ROOT / c / own.get(c, "/").lstrip("/") for c in ("memory", "pids", "cpu")]
+    if "" in own:
+        parents += [ROOT / own[""].lstrip("/"), ROOT / "unified" / own[""].lstrip("/")]
+    for parent in parents:
+        try:
+            stale = [p for p in parent.glob(f"{_PREFIX}*") if p.is_dir()]
+        except OSError:
+            continue
+        for group in stale:
+            try:
+                pid = int(group.name[len(_PREFIX):].split("-")[0])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+                try:
+                    group.rmdir()  # fails, harmlessly, while a process is still inside
+                except OSError:
+                    pass
+
+
 def _write(path: Path, value: str) -> None:
     with open(path, "w") as fh:
         fh.write(value)
@@ -58,8 +83,9 @@ class CgroupSet:
     @classmethod
     def create(cls, *, memory_bytes: int, pids: int, cpus: int) -> CgroupSet | None:
         """Make a group with these limits; None if this host does not let us."""
-        name = f"hackathon-sandbox-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"{_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         own = _own_paths()
+        _sweep(own)
         for factory in (cls._v2, cls._v1):
             try:
                 group = factory(name, own, memory_bytes, pids, cpus)
