@@ -3,6 +3,7 @@ leaves no process behind (checked by the run_zip fixture)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -252,7 +253,9 @@ def test_requirement_options_and_urls_are_refused(run_zip: RunZip) -> None:
 
 def test_requirements_satisfied_by_the_base_environment(run_zip: RunZip) -> None:
     script = "import numpy, pandas\n" + WRITE_SUBMISSION
-    out = run_zip({"script.py": script, "requirements.txt": "numpy\npandas>=2\n"})
+    # Importing pandas alone can take seconds on a busy machine: more room than the hostile tests.
+    roomy = dataclasses.replace(LIMITS, inference_seconds=60, memory_mb=1024)
+    out = run_zip({"script.py": script, "requirements.txt": "numpy\npandas>=2\n"}, code=roomy)
     assert out.outcome == oc.COMPLETED, (out.install_log, out.internal)
 
 
