@@ -22,7 +22,7 @@ from codecomp.run import bwrap_problem
 from scoring.tasks import CodeSpec
 
 SECRET = "HIDDEN-TEST-VALUE-7f3a9c"  # a value of the hidden test features: must never reach a team
-LIMITS = CodeSpec(test_features=("test.csv",), install_seconds=60, inference_seconds=3, memory_mb=256, cpus=1,
+LIMITS = CodeSpec(test_features=("test.csv",), install_seconds=60, inference_seconds=5, memory_mb=256, cpus=1,
                   processes=32, zip_bytes=5_000_000, unpacked_bytes=20_000_000, files=200,
                   output_bytes=20_000_000)
 
