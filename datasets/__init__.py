@@ -24,6 +24,7 @@ __all__ = [
     "TEST_CSV",
     "TRAIN_CSV",
     "baseline",
+    "code_task_names",
     "default_rows",
     "generate",
     "task_dir",
@@ -34,10 +35,24 @@ _ROOT = Path(__file__).resolve().parent
 
 
 def task_names() -> list[str]:
-    """Return the bundled task names (folders with a task.toml), sorted."""
-    return sorted(
-        p.name for p in _ROOT.iterdir() if p.is_dir() and (p / "task.toml").is_file()
-    )
+    """Return the bundled CSV tasks' names (folders with a task.toml), sorted."""
+    return [name for name, kind in _all_tasks() if kind != "code"]
+
+
+def code_task_names() -> list[str]:
+    """Return the bundled code tasks' names (task.toml with kind = "code"), sorted."""
+    return [name for name, kind in _all_tasks() if kind == "code"]
+
+
+def _all_tasks() -> list[tuple[str, str]]:
+    import tomllib
+
+    found = []
+    for p in sorted(_ROOT.iterdir()):
+        if p.is_dir() and (p / "task.toml").is_file():
+            with (p / "task.toml").open("rb") as fh:
+                found.append((p.name, tomllib.load(fh).get("task", {}).get("kind", "csv")))
+    return found
 
 
 def task_dir(name: str) -> Path:
@@ -46,7 +61,7 @@ def task_dir(name: str) -> Path:
     Raises:
         ValueError: ``name`` is not a bundled task; the message lists the valid names.
     """
-    names = task_names()
+    names = task_names() + code_task_names()
     if name not in names:
         raise ValueError(f"unknown task {name!r}; valid tasks: {', '.join(names)}")
     return _ROOT / name

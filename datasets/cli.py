@@ -168,3 +168,38 @@ def baseline_command(task: str, data_dir: Path, out_file: Path, as_json: bool) -
         "seconds": round(seconds, 3),
     }
     _emit(as_json, payload, f"{task}: wrote {n_rows:,} predictions to {written} in {seconds:.1f} s")
+
+
+@datasets_group.command("reference-zip")
+@click.argument("task", type=TaskName())
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder written by `datasets generate` (its train.csv goes into model/).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The submit.zip to write.",
+)
+@json_option
+def reference_zip_command(task: str, data_dir: Path, out_file: Path, as_json: bool) -> None:
+    """Build the reference submit.zip of a code TASK from its baseline (try it with `hackathon run-code`)."""
+    from datasets._reference_zip import build_reference_zip
+
+    if task not in datasets.code_task_names():
+        raise click.ClickException(
+            f"{task} is not a code task; code tasks: {', '.join(datasets.code_task_names())}"
+        )
+    try:
+        written = build_reference_zip(datasets.task_dir(task), data_dir, out_file)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
+    payload = {"task": task, "out": str(written), "bytes": written.stat().st_size}
+    _emit(as_json, payload, f"{task}: wrote {written} ({written.stat().st_size:,} bytes)")

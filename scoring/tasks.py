@@ -19,7 +19,7 @@ from scoring._values import BOOLEAN_CLASSES, KINDS, parse_float
 from scoring.errors import TaskSpecError, UnknownMetricError
 from scoring.metrics import Metric, ParamError, bind_params, get_metric
 
-__all__ = ["DEFAULTS", "Target", "Task", "load_task", "parse_task"]
+__all__ = ["CODE_LIMITS", "DEFAULTS", "CodeSpec", "Target", "Task", "load_task", "parse_task"]
 
 # Column name reserved for the public/private assignment in the hidden labels file.
 USAGE_COLUMN = "Usage"
@@ -35,9 +35,23 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "timezone": (lambda v: isinstance(v, str) and bool(v.strip()), "an IANA time zone name such as 'Asia/Seoul'"),
 }
 
-_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column"}
+_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column", "kind"}
 _REQUIRED_TASK_KEYS = ("slug", "title_ko", "title_en", "id_column")
-_TABLES = ("task", "metric", "targets", "defaults")
+_TABLES = ("task", "metric", "targets", "defaults", "code")
+KINDS_OF_TASK = ("csv", "code")
+
+# [code] limits of a code competition (kind = "code"): key -> (default, smallest allowed, unit).
+CODE_LIMITS: dict[str, tuple[int, int, str]] = {
+    "install_seconds": (600, 1, "seconds"),
+    "inference_seconds": (600, 1, "seconds"),
+    "memory_mb": (4096, 64, "megabytes"),
+    "cpus": (2, 1, "CPUs"),
+    "processes": (64, 4, "processes"),
+    "zip_bytes": (200_000_000, 1_000, "bytes"),
+    "unpacked_bytes": (1_000_000_000, 1_000, "bytes"),
+    "files": (10_000, 1, "files"),
+    "output_bytes": (200_000_000, 1_000, "bytes"),
+}
 
 
 def _is_int(v: object) -> bool:
@@ -68,6 +82,29 @@ class Target:
 
 
 @dataclass(frozen=True)
+class CodeSpec:
+    """The [code] table of a code competition: limits and the hidden test feature files.
+
+    `test_features` are file names in the organizer's data folder; the sandbox shows them to the
+    team's script.py read-only as data/<name>. Limits are whole numbers in the units of CODE_LIMITS.
+    """
+
+    test_features: tuple[str, ...] = ("test.csv",)
+    install_seconds: int = 600
+    inference_seconds: int = 600
+    memory_mb: int = 4096
+    cpus: int = 2
+    processes: int = 64
+    zip_bytes: int = 200_000_000
+    unpacked_bytes: int = 1_000_000_000
+    files: int = 10_000
+    output_bytes: int = 200_000_000
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test_features": list(self.test_features), **{k: getattr(self, k) for k in CODE_LIMITS}}
+
+
+@dataclass(frozen=True)
 class Task:
     """A validated task.toml."""
 
@@ -82,6 +119,8 @@ class Task:
     metric_params: Mapping[str, Any] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    kind: str = "csv"  # "csv": teams upload predictions; "code": teams upload submit.zip (see code)
+    code: CodeSpec | None = None
 
     @property
     def target_names(self) -> list[str]:
@@ -191,7 +230,15 @@ class _Parser:
         targets = self.targets(doc.get("targets"))
         metric, params = self.metric(self.table(doc, "metric"), targets)
         self.check_columns(id_column, targets, metric, params)
+        kind = info.get("kind", "csv")
+        if kind not in KINDS_OF_TASK:
+            raise self.fail("task.kind", f"expected one of {', '.join(KINDS_OF_TASK)}; found {kind!r}")
+        if kind != "code" and "code" in doc:
+            raise self.fail("code", 'a [code] table needs kind = "code" in [task]')
+        code = self.code(self.table(doc, "code", required=False)) if kind == "code" else None
         return Task(
+            kind=kind,
+            code=code,
             slug=self.text(info, "slug", "task"),
             title_ko=self.text(info, "title_ko", "task"),
             title_en=self.text(info, "title_en", "task"),
@@ -304,3 +351,26 @@ class _Parser:
             if not check(value):
                 raise self.fail(f"defaults.{key}", f"expected {expected}, found {value!r}")
         return dict(table)
+
+    def code(self, table: Mapping[str, Any]) -> CodeSpec:
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key == "test_features":
+                if (not isinstance(value, list) or not value
+                        or not all(isinstance(v, str) and _plain_file_name(v) for v in value)):
+                    raise self.fail("code.test_features",
+                                    f"expected a non-empty list of file names (no folders), found {value!r}")
+                values[key] = tuple(value)
+                continue
+            if key not in CODE_LIMITS:
+                raise self.fail(f"code.{key}",
+                                f"unexpected key; expected test_features, {', '.join(CODE_LIMITS)}")
+            _, smallest, unit = CODE_LIMITS[key]
+            if not _is_int(value) or value < smallest:
+                raise self.fail(f"code.{key}", f"expected a whole number of {unit} >= {smallest}, found {value!r}")
+            values[key] = value
+        return CodeSpec(**values)
+
+
+def _plain_file_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name

@@ -88,12 +88,13 @@ class ApiClient:
     def upload(self, slug: str, file: Path, note: str | None = None) -> dict[str, Any]:
         """Send the file as the raw body (cheaper than multipart for large files)."""
         with open(file, "rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
+            magic = fh.read(4)
+        gz, zipped = magic[:2] == b"\x1f\x8b", magic == b"PK\x03\x04"  # zipped: a code competition's submit.zip
         query = {"filename": file.name}
         if note:
             query["note"] = note
         path = f"/api/v1/competitions/{urllib.parse.quote(slug)}/submissions?{urllib.parse.urlencode(query)}"
         with open(file, "rb") as fh:
             return self._request("POST", path, data=fh, headers={
-                "Content-Type": "application/gzip" if gz else "text/csv",
+                "Content-Type": "application/zip" if zipped else "application/gzip" if gz else "text/csv",
                 "Content-Length": str(file.stat().st_size)})

@@ -42,6 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_GRACE": 10,
     # Worker processes `hackathon serve` starts beside the web server when it runs the embedded queue.
     "EMBEDDED_WORKERS": 2,
+    # Code competitions (README "Code competitions"): workers `hackathon serve` starts for the code
+    # queue; where submit.zip requirements come from (none | wheelhouse | index; default none, or
+    # wheelhouse when CODE_WHEELHOUSE is set); the base environment's python (default: this one).
+    "EMBEDDED_CODE_WORKERS": 1,
+    "CODE_INSTALL": None,
+    "CODE_WHEELHOUSE": None,
+    "CODE_INDEX_URL": None,
+    "CODE_BASE_PYTHON": None,
     # Competition defaults: the built-in value of each setting of a new competition. The
     # organizer's flag and then the task's task.toml [defaults] win over these (one order for all,
     # in server/services/competition_defaults.py; README "Competition settings").
@@ -68,7 +76,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS",
+    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS", "EMBEDDED_CODE_WORKERS",
 }
 
 

@@ -121,6 +121,9 @@ class Submission(Base):
     duration_s: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
     scorer_version: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     labels_sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # Code competitions: Kaggle's outcome class and what the team may see of the run (JSON).
+    outcome: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
+    run_info: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
 
 
 class FinalSelection(Base):

@@ -20,15 +20,15 @@ from typing import Any
 import psutil
 import redis
 import sqlalchemy as sa
-from rq import Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from server.models import PENDING_STATUSES, Submission
+from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.scoring_jobs import record_failure, run_scoring
 
-__all__ = ["job_id", "enqueue_scoring", "score_job", "bind_runtime", "ScoringWorker", "reconcile", "ReconcileReport"]
+__all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "bind_runtime", "ScoringWorker", "reconcile", "ReconcileReport"]
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +54,38 @@ def job_id(submission_id: str) -> str:
     return f"score-{submission_id}"
 
 
+def code_queue(rt: Runtime) -> Queue:
+    """The queue of code competitions' jobs (`hackathon worker --queue code`)."""
+    from server.services.code_jobs import CODE_QUEUE_NAME
+
+    # "code" beside the default "scoring"; an instance with its own QUEUE_NAME gets "<name>-code".
+    name = rt.config["QUEUE_NAME"]
+    return Queue(CODE_QUEUE_NAME if name == "scoring" else f"{name}-{CODE_QUEUE_NAME}", connection=rt.redis)
+
+
+def _route(rt: Runtime, submission_id: str) -> tuple[Queue, int]:
+    """The queue and job timeout for a submission: code competitions have their own."""
+    from server.services.code_jobs import code_job_timeout
+    from server.services.competitions import competition_task
+
+    with rt.session() as session:
+        sub = session.get(Submission, submission_id)
+        comp = session.get(Competition, sub.competition_id) if sub is not None else None
+    if comp is not None:
+        task = competition_task(rt, comp)
+        if task.kind == "code":
+            return code_queue(rt), code_job_timeout(task)
+    return rt.queue, rt.config["JOB_TIMEOUT"]
+
+
 def enqueue_scoring(rt: Runtime, submission_id: str) -> bool:
     """Queue a submission (after its row is committed). A queue outage is logged, not raised:
     the row stays `queued` and the reconciler queues it later."""
+    queue, timeout = _route(rt, submission_id)
     try:
-        rt.queue.enqueue(
+        queue.enqueue(
             score_job, submission_id, job_id=job_id(submission_id),
-            job_timeout=rt.config["JOB_TIMEOUT"], result_ttl=rt.config["RESULT_TTL"],
+            job_timeout=timeout, result_ttl=rt.config["RESULT_TTL"],
             failure_ttl=rt.config["FAILURE_TTL"],
             retry=Retry(max=max(rt.config["MAX_ATTEMPTS"] - 1, 0)) if rt.config["MAX_ATTEMPTS"] > 1 else None,
             description=f"score submission {submission_id}",
@@ -147,8 +172,8 @@ def _job_is_lost(rt: Runtime, sub: Submission) -> bool:
     if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
         return False
     if status == JobStatus.STARTED:
-        timed_out = sub.started_at is not None and rt.now() - sub.started_at > timedelta(
-            seconds=rt.config["JOB_TIMEOUT"] + 60)
+        limit = job.timeout if isinstance(job.timeout, int | float) and job.timeout > 0 else rt.config["JOB_TIMEOUT"]
+        timed_out = sub.started_at is not None and rt.now() - sub.started_at > timedelta(seconds=limit + 60)
         return timed_out or _worker_is_dead(rt, job.worker_name)
     return True  # finished/failed/stopped/canceled while our row still waits: the result was lost
 

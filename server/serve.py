@@ -20,12 +20,16 @@ __all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes"]
 log = logging.getLogger(__name__)
 
 
-def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None) -> bool:
-    """Run a scoring worker in this process until stopped (or, with burst, until the queue is empty)."""
-    from server.queue import ScoringWorker, bind_runtime
+def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None, queue: str = "scoring") -> bool:
+    """Run a worker in this process until stopped (or, with burst, until the queue is empty).
+
+    `queue`: "scoring" (CSV uploads) or "code" (code competitions' submit.zip runs; a host with
+    bubblewrap and the base environment).
+    """
+    from server.queue import ScoringWorker, bind_runtime, code_queue
 
     bind_runtime(rt)
-    worker = ScoringWorker([rt.queue], connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
+    worker = ScoringWorker([code_queue(rt) if queue == "code" else rt.queue], connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
                            maintenance_interval=rt.config["RECONCILE_INTERVAL"],
                            default_result_ttl=rt.config["RESULT_TTL"])
     worker.runtime = rt
@@ -38,7 +42,12 @@ def start_worker_processes(rt: Runtime, redis_url: str, count: int,
     env = dict(os.environ, HACKATHON_HOME=str(rt.home), REDIS_URL=redis_url,
                DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
     command = [sys.executable, "-m", "server", "worker", "--log-level", log_level]
-    return [subprocess.Popen(command, env=env) for _ in range(count)]
+    procs = [subprocess.Popen(command, env=env) for _ in range(count)]
+    if count:
+        # Code competitions' submit.zip runs have their own queue and workers.
+        procs += [subprocess.Popen([*command, "--queue", "code"], env=env)
+                  for _ in range(rt.config["EMBEDDED_CODE_WORKERS"])]
+    return procs
 
 
 @contextmanager

@@ -32,7 +32,8 @@ from server.timeutil import isoformat_utc
 
 bp = Blueprint("teams", __name__)
 
-RAW_TYPES = {"text/csv", "application/gzip", "application/x-gzip", "application/octet-stream", "text/plain"}
+RAW_TYPES = {"text/csv", "application/gzip", "application/x-gzip", "application/octet-stream", "text/plain",
+             "application/zip", "application/x-zip-compressed"}  # zip: submit.zip of a code competition
 
 
 @bp.post("/api/v1/competitions/<slug>/submissions")

@@ -33,7 +33,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "init": LazyCommand("server.cli.instance:init_command", "Create or migrate the database.", _INSTANCE),
     "serve": LazyCommand("server.cli.instance:serve_command",
                          "Run the web server; with no REDIS_URL, also an embedded queue and workers.", _INSTANCE),
-    "worker": LazyCommand("server.cli.instance:worker_command", "Run an RQ worker for the scoring queue.", _INSTANCE),
+    "worker": LazyCommand("server.cli.instance:worker_command",
+                          "Run an RQ worker for the scoring queue (or, with --queue code, the code queue).", _INSTANCE),
     "reconcile": LazyCommand("server.cli.instance:reconcile_command",
                              "Re-queue submissions whose scoring job was lost.", _INSTANCE),
     "demo": LazyCommand("server.cli.demo:demo_command",
@@ -43,6 +44,9 @@ COMMANDS: dict[str, LazyCommand] = {
                                _SETUP),
     "team": LazyCommand("server.cli.teams:team_group", "Register teams; list them; revoke or reissue their tokens.", _SETUP),
     "token": LazyCommand("server.cli.teams:token_group", "Issue organizer and judge tokens.", _SETUP),
+    "code-data": LazyCommand("server.cli.code:code_data_command",
+                             "Copy a code competition's hidden test features into the instance (never served to "
+                             "teams).", _SETUP),
     "freeze": LazyCommand("server.cli.final:freeze_command",
                           "Freeze the final standings into an immutable, hashed snapshot (after the end).", _FINAL),
     "publish": LazyCommand("server.cli.final:publish_command", "Make the frozen private leaderboard public.", _FINAL),
@@ -62,7 +66,11 @@ COMMANDS: dict[str, LazyCommand] = {
                            "Score submissions again (before the freeze), keeping old scores in history; "
                            "reports rank changes.", _FINAL),
     "submit": LazyCommand("server.cli.client:submit_command",
-                          "Upload a prediction CSV (optionally gzip) for scoring.", _CLIENT, app=False),
+                          "Upload a prediction CSV (optionally gzip) for scoring, or a code competition's submit.zip.",
+                          _CLIENT, app=False),
+    "run-code": LazyCommand("codecomp.cli:run_code_command",
+                            "Unpack SUBMIT_ZIP, install its requirements, run script.py in the sandbox and print the "
+                            "outcome.", _CLIENT, app=False),
     "score": LazyCommand("scoring.cli:score_command",
                          "Score PREDICTIONS (CSV, optionally gzip; '-' reads stdin) and print the public and "
                          "private scores.", _CLIENT, app=False),

@@ -36,7 +36,7 @@ def _fail(as_json: bool, exc: ApiError) -> NoReturn:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def submit_command(server: str, token: str, competition: str, note: str | None, wait: bool, timeout: float,
                    as_json: bool, file: Path) -> None:
-    """Upload a prediction CSV (optionally gzip) for scoring."""
+    """Upload a prediction CSV (optionally gzip) for scoring, or a code competition's submit.zip."""
     try:
         base, assumed = server_base_url(server)
     except ValueError as exc:
@@ -71,5 +71,8 @@ def submit_command(server: str, token: str, competition: str, note: str | None, 
             click.echo(f"scored: public score {sub['public_score']}")
         else:
             click.echo(f"{sub['status']}: {sub['message']}")
+        run = sub.get("run") or {}  # code competitions: outcome class, times, install log
+        if run.get("install_log"):
+            click.echo(f"install log (last lines):\n{run['install_log']}")
     if wait and sub["status"] != SubmissionStatus.SCORED:
         sys.exit(1)

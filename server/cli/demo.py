@@ -158,6 +158,9 @@ def demo_command(host: str | None, port: int | None, rows: int | None, no_serve:
         thread.start()
         click.echo(f"submitting baseline predictions through {url} …", err=True)
         results = _seed_submissions(url, tokens, files)
+        from server.cli.code import demo_code_competition  # the code competition (issue 12)
+
+        results += demo_code_competition(rt, url, tokens, rows)
         summary = {"url": url, "home": str(rt.home), "tokens": tokens,
                    "submissions": [{k: r.get(k) for k in ("competition", "team", "status", "public_score", "message")}
                                    for r in results]}

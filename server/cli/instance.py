@@ -39,11 +39,13 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Worker log level.")
-def worker_command(burst: bool, log_level: str) -> None:
-    """Run an RQ worker for the scoring queue."""
+@click.option("--queue", "queue_kind", default="scoring", show_default=True, type=click.Choice(["scoring", "code"]),
+              help="scoring: CSV uploads; code: code competitions' submit.zip runs (needs bubblewrap).")
+def worker_command(burst: bool, log_level: str, queue_kind: str) -> None:
+    """Run an RQ worker for the scoring queue (or, with --queue code, the code queue)."""
     from server.serve import run_worker
 
-    run_worker(runtime(), burst=burst, log_level=log_level)
+    run_worker(runtime(), burst=burst, log_level=log_level, queue=queue_kind)
 
 
 @commands.command("reconcile")

@@ -40,8 +40,12 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         comp = session.get_one(Competition, sub.competition_id)
     path = rt.storage.submission_path(sub.sha256)
     started = time.perf_counter()
+    task = competition_task(rt, comp)
+    if task.kind == "code":
+        from server.services.code_jobs import run_code_scoring
+
+        return run_code_scoring(rt, submission_id, comp, task, path)
     try:
-        task = competition_task(rt, comp)
         labels = competition_labels(rt, comp)
         result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:

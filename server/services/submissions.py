@@ -125,7 +125,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
     _check_size(comp, content_length)
     stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
     if stored.bytes == 0:
-        raise BadRequest("the file is empty; expected a CSV with a header line")
+        raise BadRequest("the file is empty; expected a CSV with a header line (or submit.zip for a code competition)")
     with rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
         comp = get_competition(session, slug)
         _check_open(comp, received_at)
@@ -193,6 +193,9 @@ def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, te
         "message": sub.message, "problems": json.loads(sub.problems) if sub.problems else [],
         "final": final, "scored_at": isoformat_utc(sub.scored_at), "attempts": sub.attempts,
     }
+    if sub.outcome is not None:  # code competitions: the outcome class, times, peak memory
+        body["outcome"] = sub.outcome
+        body["run"] = json.loads(sub.run_info) if sub.run_info else None
     if can_see_private_scores(caller, comp):
         body["private_score"] = shown(comp, sub.private_score)
     return body
