@@ -9,15 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_wtf.csrf import CSRFProtect, generate_csrf
+from flask_wtf.csrf import generate_csrf
 
 from server.web import i18n
 from server.web.identity import session_caller
 from server.web.security import init_security
 
 __all__ = ["init_app"]
-
-csrf = CSRFProtect()
 
 
 def _lang_url(lang: str) -> str:
@@ -33,7 +31,7 @@ def _context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from server.web.views import bp
+    from server.web.views import bp, csrf
 
     init_security(app)
     i18n.init_i18n(app)
@@ -41,14 +39,8 @@ def init_app(app: Flask) -> None:
     # which a cross-site page cannot send.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
-    bp.before_request(_check_csrf)
     app.context_processor(_context)
     for name, func in {"localtime": i18n.local_datetime, "localdate": i18n.local_date, "localclock": i18n.local_time,
                        "number": i18n.number, "score": i18n.score, "problem_text": i18n.problem_text}.items():
         app.add_template_filter(func, name)
     app.register_blueprint(bp)
-
-
-def _check_csrf() -> None:
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()

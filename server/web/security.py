@@ -62,8 +62,8 @@ def _headers(response: Response) -> Response:
 def init_security(app: Flask) -> None:
     app.secret_key = _secret_key(app)
     app.session_interface = _SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("SESSION_COOKIE_NAME", "hackathon_session")
+    app.config["SESSION_COOKIE_NAME"] = "hackathon_session"
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session instead: a page left open still works
     app.after_request(_headers)

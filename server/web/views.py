@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
 from wtforms import PasswordField
 from wtforms.validators import InputRequired
 
@@ -38,9 +39,18 @@ from server.web.i18n import local_datetime
 __all__ = ["bp"]
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static")
+               static_url_path="/assets")
 
 CHART_TEAMS = 5
+
+csrf = CSRFProtect()
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    """Every form and XHR of the pages carries the CSRF token (XHRs in X-CSRFToken)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
 
 
 class SignInForm(FlaskForm):
@@ -270,3 +280,9 @@ def _countdown_target(comp: Competition, now: datetime) -> datetime | None:
 
 
 bp.add_app_template_global(_countdown_target, "countdown_target")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon; answered so browsers opening a non-page URL do not log a 404."""
+    return Response(status=204)
