@@ -131,7 +131,7 @@ def page_of(entries: list[dict[str, Any]], team: str | None, per_page: int = PER
     return 1
 
 
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 640, 260, 64, 12, 12, 28
+WIDTH, HEIGHT, PAD_L, PAD_R, PAD_T, PAD_B = 560, 260, 84, 12, 14, 34
 
 
 def chart(history: list[dict[str, Any]], greater_is_better: bool, start: datetime, end: datetime) -> dict[str, Any] | None:
@@ -142,12 +142,15 @@ def chart(history: list[dict[str, Any]], greater_is_better: bool, start: datetim
     points = [(t, v) for line in history for t, v in line["steps"]]
     if not points:
         return None
-    t0 = min(start, min(t for t, _ in points))
+    # From the first scored submission (the weeks before it would be empty) to now or the end.
+    del start
+    t0 = min(t for t, _ in points)
     t1 = max(end, max(t for t, _ in points))
     span = max((t1 - t0).total_seconds(), 1.0)
     low, high = min(v for _, v in points), max(v for _, v in points)
-    if high - low < 1e-12:
-        low, high = low - 1, high + 1
+    if high - low < 1e-12:  # one value: a band of ±10% around it
+        margin = abs(high) * 0.1 or 1.0
+        low, high = low - margin, high + margin
     inner_w, inner_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
 
     def x(t: datetime) -> float:

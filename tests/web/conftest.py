@@ -54,10 +54,10 @@ class Site:
     def advance(self, **delta: float) -> None:
         self.offset[0] += timedelta(**delta)
 
-    def shot(self, page: Any, name: str) -> Path:
+    def shot(self, page: Any, name: str, full_page: bool = True) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") + ".png")
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

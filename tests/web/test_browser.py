@@ -156,7 +156,7 @@ def test_leaderboard_fits_a_phone(site: Site, chromium: Any) -> None:
             page.goto(site.url + path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{path} scrolls sideways at 390 px: scrollWidth {width}"
-            site.shot(page, "07-phone" + path.replace("/", "-"))
+            site.shot(page, "07-phone" + path.replace("/", "-"), full_page=False)
     finally:
         context.close()
 
