@@ -69,11 +69,22 @@ def _select_language() -> str:
 
 
 def init_i18n(app: Flask) -> None:
+    """Compile the catalogs at start when the instance exists, else before the first request
+    (so a command that never serves a page, like `hackathon submit`, creates no instance folder)."""
     target = Path(app.config["HOME"]) / "i18n"
-    compile_catalogs(target)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     Babel(app, locale_selector=_select_language)
+    done: list[bool] = []
+
+    def ensure_compiled() -> None:
+        if not done:
+            compile_catalogs(target)
+            done.append(True)
+
+    if Path(app.config["HOME"]).is_dir():
+        ensure_compiled()
+    app.before_request(ensure_compiled)
 
 
 def current_language() -> str:

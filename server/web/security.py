@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -24,6 +26,13 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
+    def get_signing_serializer(self, app: Flask) -> Any:
+        # The key is read (or made) on the first request, not when the app is built: commands
+        # that never serve a page create nothing in the instance folder.
+        if not app.secret_key:
+            app.secret_key = _secret_key(app)
+        return super().get_signing_serializer(app)
+
 
 def _secret_key(app: Flask) -> str:
     """SECRET_KEY from the configuration, else one kept in the instance folder (mode 0600), so
@@ -34,13 +43,18 @@ def _secret_key(app: Flask) -> str:
     path = Path(app.config["HOME"]) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: a process starting
+        # at the same moment sees either no key or the whole key, and only one key ever wins.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process wrote it first
-        else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 
@@ -60,7 +74,6 @@ def _headers(response: Response) -> Response:
 
 
 def init_security(app: Flask) -> None:
-    app.secret_key = _secret_key(app)
     app.session_interface = _SessionInterface()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -211,3 +211,17 @@ def test_leaderboard_pages_2000_teams_and_opens_on_the_signed_in_teams_page(env:
     assert "40쪽 중 25쪽" in own  # rank 1235 is on page 25
     assert re.search(r'<tr class="mine" aria-current="true">\s*<td class="num">1,235</td>', own)
     assert _text(client.get("/competitions/tiny/leaderboard?page=abc")).count('<td class="team">') == 50
+
+
+def test_building_the_app_creates_nothing_and_the_first_page_makes_a_private_key(tmp_path: Path) -> None:
+    from server import create_app
+
+    home = tmp_path / "fresh"
+    app = create_app({"HOME": home, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "TESTING": True})
+    assert not home.exists()  # `hackathon submit` and friends leave no instance folder behind
+    client = app.test_client()
+    client.get("/signin")
+    assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (home / "i18n/ko/LC_MESSAGES/messages.mo").exists()
+    assert "팀 로그인" in client.get("/signin").get_data(as_text=True)
+    app.extensions["hackathon"].dispose()
