@@ -76,7 +76,14 @@ def test_a_bad_file_shows_its_problems_in_korean(site: Site, browser_page: Any) 
     page = browser_page
     _competition(site)
     sign_in(page, site, site.env.team("Team Beta"), "/competitions/tiny/submit")
-    upload(page, "bad.csv", BAD_FILE)
+    # Dropped on the drop zone rather than picked: the file lands in the form's file field.
+    page.evaluate("""(text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], "bad.csv", {type: "text/csv"}));
+        document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+    }""", BAD_FILE.decode())
+    assert page.evaluate("document.getElementById('file').files[0].name") == "bad.csv"
+    page.get_by_role("button", name="제출").click()
     row = page.locator("#recent tr").first
     row.locator(".status-rejected").wait_for()
     text = row.inner_text()
