@@ -99,8 +99,15 @@ def submission_example(task: Task, sample: list[list[str]] | None = None) -> dic
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
         writer.writerow(row)
+    # Neighbouring targets of the same kind share one line (Y_01 – Y_14: a finite number).
+    groups: list[dict[str, Any]] = []
+    for t in task.targets:
+        if groups and (groups[-1]["kind"], groups[-1]["classes"]) == (t.kind, list(t.classes)):
+            groups[-1]["last"] = t.name
+        else:
+            groups.append({"first": t.name, "last": t.name, "kind": t.kind, "classes": list(t.classes)})
     return {"text": out.getvalue() + "…\n", "columns": task.columns, "id_column": task.id_column,
-            "targets": [{"name": t.name, "kind": t.kind, "classes": list(t.classes)} for t in task.targets]}
+            "targets": groups}
 
 
 def data_files(comp: Competition) -> list[dict[str, Any]]:
