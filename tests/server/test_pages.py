@@ -225,3 +225,21 @@ def test_building_the_app_creates_nothing_and_the_first_page_makes_a_private_key
     assert (home / "i18n/ko/LC_MESSAGES/messages.mo").exists()
     assert "팀 로그인" in client.get("/signin").get_data(as_text=True)
     app.extensions["hackathon"].dispose()
+
+
+def test_upload_refusals_read_in_the_pages_language(env: Env) -> None:
+    env.competition(daily_limit=1)
+    client = _sign_in(env, env.team("Alpha"))
+    csrf = _csrf(client, "/competitions/tiny/submit")
+
+    def send() -> Any:
+        data = {"file": (__import__("io").BytesIO(tiny_predictions(0.5)), "p.csv")}
+        return client.post("/competitions/tiny/upload", data=data, headers={"Accept": "application/json", "X-CSRFToken": csrf})
+
+    first = send()
+    assert first.status_code == 202 and first.get_json()["remaining_today"] == 0
+    refused = send()
+    assert refused.status_code == 429
+    assert refused.get_json()["message"] == "오늘은 더 제출할 수 없습니다. 제출 횟수는 2026년 8월 2일 00:00에 초기화됩니다."
+    client.get("/?lang=en")
+    assert send().get_json()["message"].startswith("Your team cannot submit more files today; the count resets at Aug 2, 2026 00:00")

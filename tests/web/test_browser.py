@@ -66,6 +66,7 @@ def test_team_signs_in_uploads_and_watches_it_get_scored_without_reload(site: Si
     assert page.evaluate("window.__stillThisPage") is True
     assert "0.2500" in row.inner_text()
     assert "첫 제출" in row.inner_text()
+    assert "오늘 남은 제출: 3회 중 2회" in page.inner_text(".quota")
     site.shot(page, "03-submit-scored-ko")
     cookie = next(c for c in page.context.cookies() if c["name"] == "hackathon_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"

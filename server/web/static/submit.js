@@ -77,6 +77,8 @@ function upload(file) {
     }
     bar.value = 100;
     say(form.dataset.msgDone);
+    const remaining = document.getElementById("remaining");
+    if (remaining && typeof body.remaining_today === "number") remaining.textContent = String(body.remaining_today);
     await replaceRow(body.id);
     form.reset();
     follow(body.id);
