@@ -69,7 +69,8 @@ def _headers(response: Response) -> Response:
     if personal:
         # A signed-in page or token-authenticated JSON: never kept by a browser or proxy cache.
         headers["Cache-Control"] = "no-store"
-        headers.add("Vary", "Cookie")
+    if personal or response.mimetype == "text/html":
+        headers.add("Vary", "Cookie")  # the language and the team come from the session
     return response
 
 

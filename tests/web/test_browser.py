@@ -244,3 +244,21 @@ def test_pages_send_security_headers(site: Site, browser_page: Any, lang: str) -
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"]
     assert browser_page.locator("html").get_attribute("lang") == lang
+
+
+def test_keyboard_only_sign_in(site: Site, browser_page: Any) -> None:
+    page = browser_page
+    _competition(site)
+    token = site.env.team("Team Keys")
+    page.goto(f"{site.url}/signin?next=/competitions/tiny/submissions")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    for _ in range(10):  # on to the token field, whatever the header holds
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "token":
+            break
+    assert page.evaluate("document.activeElement.id") == "token"
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^[^?]*/competitions/tiny/submissions$"))
+    assert page.get_by_role("heading", name="내 제출").is_visible()
