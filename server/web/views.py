@@ -241,7 +241,13 @@ def finals(slug: str) -> Response:
     try:
         set_selection(current_runtime(), slug, caller.team_id, ids)
     except AppError as exc:
-        flash(exc.message, "error")
+        # The service's refusals carry their numbers, so the page can say them in its language.
+        if "max_final" in exc.extra:
+            flash(gettext("Choose at most %(n)s final submissions.", n=exc.extra["max_final"]), "error")
+        elif "closed_at" in exc.extra:
+            flash(gettext("Final choices are closed."), "error")
+        else:
+            flash(exc.message, "error")
     else:
         flash(gettext("Final submissions saved.") if ids else
               gettext("No final submissions chosen: the automatic rule applies."), "ok")

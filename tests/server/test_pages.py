@@ -243,3 +243,22 @@ def test_upload_refusals_read_in_the_pages_language(env: Env) -> None:
     assert refused.get_json()["message"] == "오늘은 더 제출할 수 없습니다. 제출 횟수는 2026년 8월 2일 00:00에 초기화됩니다."
     client.get("/?lang=en")
     assert send().get_json()["message"].startswith("Your team cannot submit more files today; the count resets at Aug 2, 2026 00:00")
+
+
+def test_final_choice_refusals_read_in_korean(env: Env) -> None:
+    env.competition()
+    token = env.team("Alpha")
+    ids = [env.upload(token, tiny_predictions(o)).get_json()["id"] for o in (0.1, 0.2, 0.3)]
+    env.work()
+    client = _sign_in(env, token)
+    csrf = _csrf(client, "/competitions/tiny/submissions")
+    page = _text(client.post("/competitions/tiny/finals", data={"submission_ids": ids, "csrf_token": csrf},
+                             follow_redirects=True))
+    assert "최종 제출은 최대 2개까지 고를 수 있습니다." in page
+    env.advance(days=8)
+    page = _text(client.post("/competitions/tiny/finals", data={"submission_ids": ids[:1], "csrf_token": csrf},
+                             follow_redirects=True))
+    assert "최종 제출 선택이 마감되었습니다." in page
+    api = env.client.put("/api/v1/competitions/tiny/selection", json={"submission_ids": ids[:1]},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 409 and api.get_json()["error"] == "conflict"
