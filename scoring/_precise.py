@@ -52,13 +52,14 @@ class _Lines:
             m = _EOL.search(data, pos, min(n, pos + MAX_LINE + 2))
             end = m.end() if m else n
             if (m.start() if m else n) - pos > MAX_LINE:
-                self.stop("line too long", line + 1, f"longer than {MAX_LINE:,} bytes")
+                self.stop("line too long", line + 1, f"longer than {MAX_LINE:,} bytes", limit=MAX_LINE)
                 return
             try:
                 text = data[pos:end].decode("utf-8")
             except UnicodeDecodeError as exc:
                 offset = pos + exc.start
-                self.stop("not UTF-8", line + 1, f"not UTF-8: byte 0x{data[offset]:02x} at offset {offset}{UTF8_HINT}")
+                self.stop("not UTF-8", line + 1, f"not UTF-8: byte 0x{data[offset]:02x} at offset {offset}{UTF8_HINT}",
+                          byte=f"0x{data[offset]:02x}", offset=offset)
                 return
             line += 1
             if self.first is None:
@@ -66,8 +67,8 @@ class _Lines:
             pos = end
             yield text
 
-    def stop(self, kind: str, line: int | None, message: str) -> None:
-        self.problems.add(kind, line, None, message)
+    def stop(self, kind: str, line: int | None, message: str, **params: object) -> None:
+        self.problems.add(kind, line, None, message, None, **params)
         self.stopped = True
 
 
@@ -139,7 +140,7 @@ def read_precise(source: Source, header: Sequence[str], header_end: int, id_name
                 lines.stopped = True
                 break
     except csv.Error as exc:
-        lines.stop("malformed CSV", lines.first, f"malformed CSV: {exc}")
+        lines.stop("malformed CSV", lines.first, f"malformed CSV: {exc}", detail=str(exc))
     if not lines.stopped:
         if expected is not None:
             missing = np.flatnonzero(np.asarray(first_line, dtype=np.int64) == 0)

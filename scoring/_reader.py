@@ -55,13 +55,13 @@ def read_header(source: Source) -> tuple[list[str], int]:
     m = _EOL.search(head, start)
     end = m.start() if m else len(head)
     if end - start > MAX_LINE:
-        raise reject(f"the header is longer than {MAX_LINE:,} bytes", line=1, kind="line too long")
+        raise reject(f"the header is longer than {MAX_LINE:,} bytes", line=1, kind="line too long", limit=MAX_LINE)
     raw = head[start:end]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise reject(f"not UTF-8: byte 0x{raw[exc.start]:02x} at offset {start + exc.start}{UTF8_HINT}",
-                     line=1, kind="not UTF-8") from None
+                     line=1, kind="not UTF-8", byte=f"0x{raw[exc.start]:02x}", offset=start + exc.start) from None
     if not text.strip():
         raise reject("the first line is empty; it must be the header (the column names)", line=1,
                      kind="no header")
@@ -71,7 +71,7 @@ def read_header(source: Source) -> tuple[list[str], int]:
         raise reject(f"the header is not valid CSV: {exc}", line=1, kind="malformed CSV") from None
     if len(names) > MAX_COLUMNS:
         raise reject(f"the header has {len(names):,} columns; at most {MAX_COLUMNS:,} are allowed",
-                     line=1, kind="too many columns")
+                     line=1, kind="too many columns", found=len(names), limit=MAX_COLUMNS)
     return names, (m.end() if m else len(head))
 
 

@@ -24,9 +24,10 @@ _CHUNK = 16 << 20
 SourceLike = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
 
-def reject(message: str, line: int | None = None, column: str | None = None, kind: str = "file") -> SubmissionRejected:
-    """Build the rejection for one problem that stops reading."""
-    problem = Problem(line, column, message)
+def reject(message: str, line: int | None = None, column: str | None = None, kind: str = "file",
+           **params: object) -> SubmissionRejected:
+    """Build the rejection for one problem that stops reading (its code: the kind, snake_cased)."""
+    problem = Problem(line, column, message, kind.replace(" ", "_"), params)
     return SubmissionRejected(str(problem), [problem], {kind: 1})
 
 
@@ -81,7 +82,8 @@ def open_source(source: SourceLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Sourc
             magic = f.read(2)
         if magic != _GZIP_MAGIC:
             if size > max_bytes:
-                raise reject(f"file is larger than {max_bytes:,} bytes ({size:,} bytes)", kind="too large")
+                raise reject(f"file is larger than {max_bytes:,} bytes ({size:,} bytes)", kind="too large",
+                             limit=max_bytes)
             return Source(path, None, size)
         data = path.read_bytes()
     else:
@@ -91,7 +93,7 @@ def open_source(source: SourceLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Sourc
     if data[:2] == _GZIP_MAGIC:
         data = _gunzip(data, max_bytes)
     elif len(data) > max_bytes:
-        raise reject(f"file is larger than {max_bytes:,} bytes", kind="too large")
+        raise reject(f"file is larger than {max_bytes:,} bytes", kind="too large", limit=max_bytes)
     return Source(None, data, len(data))
 
 
@@ -111,7 +113,8 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
             total += len(chunk)
             parts.append(chunk)
             if total > max_bytes:
-                raise reject(f"file is larger than {max_bytes:,} bytes after decompression", kind="too large")
+                raise reject(f"file is larger than {max_bytes:,} bytes after decompression", kind="too large",
+                             limit=max_bytes)
             pending = d.unconsumed_tail
             if d.eof:
                 break

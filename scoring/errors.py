@@ -15,7 +15,8 @@ each kind in the whole file. Every exception pickles (RQ stores exceptions).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "LabelsError",
@@ -64,11 +65,17 @@ class UnknownMetricError(ScoringError, LookupError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a submission: where it is (either may be None) and what is wrong."""
+    """One problem in a submission: where it is (either may be None) and what is wrong.
+
+    `code` and `params` say the same as `message` in a form a page can translate (e.g. code
+    `not_a_number`, params `{"value": "'abc'"}`); they do not take part in equality.
+    """
 
     line: int | None
     column: str | None
     message: str
+    code: str = field(default="", compare=False)
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         if self.line is not None and self.column is not None:
@@ -78,8 +85,9 @@ class Problem:
         return self.message
 
     def to_dict(self) -> dict[str, object]:
-        """Return the problem as a JSON-ready dict with keys line, column and message."""
-        return {"line": self.line, "column": self.column, "message": self.message}
+        """Return the problem as a JSON-ready dict with keys line, column, message, code and params."""
+        return {"line": self.line, "column": self.column, "message": self.message,
+                "code": self.code, "params": dict(self.params)}
 
 
 class SubmissionRejected(ScoringError):

@@ -108,7 +108,7 @@ def check_header(header: Sequence[str], expected: Sequence[str]) -> None:
     counts = Counter(header)
     for name, n in counts.items():
         if n > 1:
-            problems.add("repeated column", 1, None, f"column {name!r} appears {n} times")
+            problems.add("repeated column", 1, None, f"column {name!r} appears {n} times", name=name, count=n)
     missing = [c for c in expected if c not in counts]
     unexpected = [c for c in counts if c not in set(expected)]
     explained: set[str] = set()
@@ -118,22 +118,25 @@ def check_header(header: Sequence[str], expected: Sequence[str]) -> None:
             explained.add(near[0])
             only_padding = near[0].strip().strip('\ufeff"\'').strip() == name
             why = "remove the spaces or quotes around it" if only_padding else "column names are case-sensitive"
-            problems.add("missing column", 1, None, f"missing column {name!r}: found {near[0]!r} ({why})")
+            problems.add("missing column", 1, None, f"missing column {name!r}: found {near[0]!r} ({why})",
+                         code="missing_column_padded" if only_padding else "missing_column_case",
+                         name=name, found=near[0])
         else:
-            problems.add("missing column", 1, None, f"missing column {name!r}")
+            problems.add("missing column", 1, None, f"missing column {name!r}", name=name)
     for name in unexpected:
         if name in explained:
             continue
         if name.strip() == "":
-            hint = " (a trailing comma, or an unnamed index column?)"
+            hint, code = " (a trailing comma, or an unnamed index column?)", "unexpected_column_blank"
         elif name.startswith("Unnamed: "):
-            hint = " (the index of a pandas DataFrame? save with index=False)"
+            hint, code = " (the index of a pandas DataFrame? save with index=False)", "unexpected_column_index"
         else:
-            hint = ""
-        problems.add("unexpected column", 1, None, f"unexpected column {name!r}{hint}")
+            hint, code = "", "unexpected_column"
+        problems.add("unexpected column", 1, None, f"unexpected column {name!r}{hint}", code=code, name=name)
     if problems.total:
         problems.summary("header", 0, Problem(1, None, f"expected the columns {_list(expected)} (in any order); "
-                                                       f"found {_list(header)}"))
+                                                       f"found {_list(header)}", "header",
+                                               {"expected": _list(expected), "found": _list(header)}))
     problems.check()
 
 

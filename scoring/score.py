@@ -82,5 +82,6 @@ def _evaluate(metric: Metric, kwargs: dict[str, Any], rows: SplitRows, y_pred: n
     if not math.isfinite(value):
         message = (f"the {metric.name} score of the {split} rows is not finite ({value}); "
                    "are some predictions extremely large?")
-        raise SubmissionRejected(message, [Problem(None, None, message)], {"score not finite": 1})
+        problem = Problem(None, None, message, "score_not_finite", {"metric": metric.name, "split": split})
+        raise SubmissionRejected(message, [problem], {"score not finite": 1})
     return value

@@ -81,6 +81,12 @@ def current_caller() -> Caller:
             if found is None:
                 raise Unauthorized(refusal_message(session, token.strip()))
         caller = found
+    elif request.method in ("GET", "HEAD") and request.cookies:
+        # A team signed in on the pages may read its own submissions (the submit page polls
+        # them); only reads, so no API call that changes anything is ever made by a cookie.
+        from server.web.identity import session_caller
+
+        caller = session_caller()
     g.caller = caller
     return caller
 

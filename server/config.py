@@ -72,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "PORT": 8000,
     "WEB_THREADS": 8,
     "TESTING": False,
+    # Key that signs the pages' session cookies. Default: a random key kept in <HOME>/secret_key.
+    "SECRET_KEY": None,
 }
 
 _INT_KEYS = {

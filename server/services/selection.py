@@ -41,11 +41,13 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
     with rt.write(LockKey.TEAM_UPLOAD, comp_id, team_id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
-            raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change")
+            raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change",
+                           closed_at=comp.end_at)
         if now >= comp.end_at:
-            raise Conflict(f"final selections closed at {isoformat_local(comp.end_at, comp.timezone)}")
+            raise Conflict(f"final selections closed at {isoformat_local(comp.end_at, comp.timezone)}",
+                           closed_at=comp.end_at)
         if len(ids) > comp.max_final:
-            raise BadRequest(f"at most {comp.max_final} final submissions, found {len(ids)}")
+            raise BadRequest(f"at most {comp.max_final} final submissions, found {len(ids)}", max_final=comp.max_final)
         found = {s.id: s for s in session.execute(
             sa.select(Submission).where(Submission.id.in_(ids), Submission.competition_id == comp.id,
                                         Submission.team_id == team_id)).scalars()} if ids else {}

@@ -1,51 +1,53 @@
-"""Server-rendered pages for the public: competitions and leaderboards (read-only)."""
+"""Server-rendered pages for teams and the public, in Korean (default) and English.
+
+Jinja templates, one stylesheet and small JavaScript modules under static/ (no inline script, no
+CDN). Forms carry Flask-WTF CSRF tokens; the pages' XHRs send theirs in X-CSRFToken.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from typing import Any
 
-from server.caller import ANONYMOUS
-from server.runtime import current_runtime
-from server.services.access import can_see_private_scores
-from server.services.competitions import competition_to_dict, get_competition, list_competitions
-from server.services.leaderboard import leaderboard_view
+from flask import Flask, request, url_for
+from flask_wtf.csrf import generate_csrf
+
+from server.caller import Caller
+from server.services.access import can_submit
+from server.web import i18n
+from server.web.identity import session_caller
+from server.web.security import init_security
 
 __all__ = ["init_app"]
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder=None)
+
+def _lang_url(lang: str) -> str:
+    """This page in another language (the choice is then kept in the session)."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return url_for(request.endpoint or "web.index", **(request.view_args or {}), **args)  # type: ignore[arg-type]
 
 
-@bp.get("/")
-def index() -> str:
-    rt = current_runtime()
-    with rt.session() as session:
-        now = rt.now()
-        return render_template("index.html", competitions=[competition_to_dict(c, now) for c in list_competitions(session)])
+def _is_team(caller: Caller | None) -> bool:
+    """A team is signed in (templates show its tabs); the access policy decides."""
+    return caller is not None and can_submit(caller)
 
 
-@bp.get("/competitions/<slug>")
-def competition(slug: str) -> str:
-    rt = current_runtime()
-    with rt.session() as session:
-        comp = get_competition(session, slug)
-        public = leaderboard_view(session, comp, ANONYMOUS, "public")
-        # Pages are public: the private board appears only once the organizers publish it.
-        private = leaderboard_view(session, comp, ANONYMOUS, "private") if can_see_private_scores(ANONYMOUS, comp) else None
-        return render_template("competition.html", c=competition_to_dict(comp, rt.now()), public=public,
-                               private=private)
-
-
-def _localtime(value: str | None, tz_name: str) -> str:
-    """Show a stored UTC time in the competition's zone."""
-    if not value:
-        return ""
-    from datetime import datetime
-
-    from server.timeutil import zone
-
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M")
+def _context() -> dict[str, Any]:
+    return {"lang": i18n.current_language(), "signed_in_team": session_caller(), "csrf_token": generate_csrf,
+            "lang_url": _lang_url, "is_team": _is_team}
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(_localtime, "localtime")
+    from server.web.views import bp, csrf
+
+    init_security(app)
+    i18n.init_i18n(app)
+    # Only the pages' forms and XHRs are checked: the JSON API authenticates by bearer token,
+    # which a cross-site page cannot send.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    app.context_processor(_context)
+    for name, func in {"localtime": i18n.local_datetime, "localdate": i18n.local_date, "localclock": i18n.local_time,
+                       "number": i18n.number, "score": i18n.score, "problem_text": i18n.problem_text}.items():
+        app.add_template_filter(func, name)  # type: ignore[arg-type]
     app.register_blueprint(bp)

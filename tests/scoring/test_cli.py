@@ -53,8 +53,10 @@ def test_rejected_text_and_json(regression: Case, tmp_path: Path) -> None:
     data = json.loads(out)
     assert code == 1 and set(data) == KEYS and data["status"] == "rejected"
     assert data["public_score"] is None and data["private_score"] is None and data["rows"] is None
-    assert data["problems"][0] == {"line": 2, "column": "Y_01", "message": "'x' is not a number"}
-    assert data["problems"][-1] == {"line": None, "column": "ID", "message": "1 id is missing: TEST_006"}
+    assert data["problems"][0] == {"line": 2, "column": "Y_01", "message": "'x' is not a number",
+                                  "code": "not_a_number", "params": {"value": "'x'"}}
+    assert data["problems"][-1] == {"line": None, "column": "ID", "message": "1 id is missing: TEST_006",
+                                   "code": "missing_ids", "params": {"count": 1, "example": "TEST_006"}}
     assert data["message"].splitlines()[0] == "line 2, column Y_01: 'x' is not a number"
 
 

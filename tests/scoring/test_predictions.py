@@ -51,7 +51,8 @@ def test_spec_example_not_a_number_and_missing_ids(big: Case) -> None:
     assert exc.problems == [Problem(17, "Y_03", "'abc' is not a number"),
                             Problem(None, "ID", "1,204 ids are missing, e.g. TEST_00017")]
     assert exc.counts == {"not a number": 1, "missing id": 1204}
-    assert next(p.to_dict() for p in exc.problems) == {"line": 17, "column": "Y_03", "message": "'abc' is not a number"}
+    assert next(p.to_dict() for p in exc.problems) == {"line": 17, "column": "Y_03", "message": "'abc' is not a number",
+                                                       "code": "not_a_number", "params": {"value": "'abc'"}}
 
 
 def test_spec_example_duplicate_id(regression: Case) -> None:
@@ -297,3 +298,21 @@ def test_class_spellings(quality: Case, lead: Case, anomaly: Case, monkeypatch: 
     an = "Set ID,target\nS1,Normal\nS2,AbNormal\nS3,AbNormal\nS4,Normal\nS5,Normal\nS6,AbNormal\n"
     result = score(an.encode(), anomaly.labels, anomaly.task)
     assert (result.public_score, result.private_score) == (2 / 3, 0.0)
+
+
+@pytest.mark.parametrize(("row", "code", "params"), [
+    ("TEST_002,1,2", "wrong_number_of_fields", {"expected": 4, "found": 3}),
+    ("TEST_002,1,,3", "empty_number", {"value": "''"}),
+    ("TEST_002,1,abc,3", "not_a_number", {"value": "'abc'"}),
+    ("TEST_002,1,nan,3", "not_finite", {"value": "'nan'"}),
+    ("TEST_999,1,2,3", "unknown_id", {"value": "'TEST_999'"}),
+    (" TEST_002,1,2,3", "unknown_id_padded", {"value": "' TEST_002'"}),
+    (",1,2,3", "empty_id", {}),
+])
+def test_problems_carry_a_code_and_params_for_translation(regression: Case, row: str, code: str,
+                                                          params: dict[str, object]) -> None:
+    # Pages translate problems from code + params; the English message stays as it was.
+    exc = rejected(regression, regression_csv(rows({2: row})))
+    assert (exc.problems[0].code, dict(exc.problems[0].params)) == (code, params)
+    assert all(p.code for p in exc.problems)
+    assert exc.problems[0].to_dict()["code"] == code
