@@ -15,7 +15,7 @@ from flask_babel import gettext
 from scoring import Task
 
 __all__ = [
-    "metric_formula", "submission_example", "data_files", "Page", "paginate", "chart", "PER_PAGE",
+    "metric_formula", "submission_example", "Page", "paginate", "chart", "PER_PAGE",
 ]
 
 PER_PAGE = 50
