@@ -20,7 +20,7 @@ from server.errors import Unauthorized
 from server.models import Token
 from server.services.access import Gate, check_gate
 
-__all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "refusal_message",
+__all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "caller_of", "refusal_message",
            "current_caller", "require"]
 
 TOKEN_PREFIX = "lgh_"
@@ -47,7 +47,14 @@ def find_caller(session: Session, token: str) -> Caller | None:
     row = session.execute(
         sa.select(Token).where(Token.token_hash == digest, Token.revoked_at.is_(None))
     ).scalar_one_or_none()
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.role not in TOKEN_ROLES:
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return caller_of(row)
+
+
+def caller_of(row: Token) -> Caller | None:
+    """The caller an unrevoked token row stands for (None for a role no longer issued)."""
+    if row.role not in TOKEN_ROLES:
         return None
     return Caller(role=Role(row.role), name=row.name, team_id=row.team_id)
 

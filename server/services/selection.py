@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,11 @@ def get_selection(session: Session, comp: Competition, team_id: int) -> dict[str
     }
 
 
+def selection_open(comp: Competition, now: datetime) -> bool:
+    """Final picks change until `end_at`, and never after the freeze."""
+    return comp.frozen_at is None and now < comp.end_at
+
+
 def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> dict[str, Any]:
     """Replace the team's chosen finals; an empty list returns the team to the automatic rule."""
     if not isinstance(submission_ids, list) or not all(isinstance(i, str) for i in submission_ids):
@@ -43,7 +49,7 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change",
                            closed_at=comp.end_at)
-        if now >= comp.end_at:
+        if not selection_open(comp, now):
             raise Conflict(f"final selections closed at {isoformat_local(comp.end_at, comp.timezone)}",
                            closed_at=comp.end_at)
         if len(ids) > comp.max_final:

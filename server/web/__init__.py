@@ -27,14 +27,14 @@ def _lang_url(lang: str) -> str:
     return url_for(request.endpoint or "web.index", **(request.view_args or {}), **args)  # type: ignore[arg-type]
 
 
-def _is_team(caller: Caller | None) -> bool:
+def _team_signed_in(caller: Caller | None) -> bool:
     """A team is signed in (templates show its tabs); the access policy decides."""
     return caller is not None and can_submit(caller)
 
 
 def _context() -> dict[str, Any]:
     return {"lang": i18n.current_language(), "signed_in_team": session_caller(), "csrf_token": generate_csrf,
-            "lang_url": _lang_url, "is_team": _is_team}
+            "lang_url": _lang_url, "team_signed_in": _team_signed_in}
 
 
 def init_app(app: Flask) -> None:

@@ -11,8 +11,7 @@ import hmac
 import sqlalchemy as sa
 from flask import current_app, g, session
 
-from server.auth import ANONYMOUS, Caller, find_caller, hash_token
-from server.caller import Role
+from server.auth import ANONYMOUS, Caller, caller_of, find_caller, hash_token
 from server.models import Token
 from server.runtime import current_runtime
 from server.services.access import can_submit
@@ -67,8 +66,8 @@ def session_caller() -> Caller:
         with current_runtime().session() as db:
             row = db.get(Token, data["tid"])
             if row is not None and row.revoked_at is None and hmac.compare_digest(_seal(row.token_hash), data["seal"]):
-                candidate = Caller(role=Role(row.role), name=row.name, team_id=row.team_id)
-                if can_submit(candidate):  # only team tokens sign in to pages
+                candidate = caller_of(row)
+                if candidate is not None and can_submit(candidate):  # only team tokens sign in to pages
                     caller = candidate
         if caller is ANONYMOUS:
             session.pop(_KEY, None)  # revoked or reissued: the session ends

@@ -27,7 +27,7 @@ from server.services.competitions import competition_state, competition_task, ge
 from server.services.datafiles import data_file_to_dict, list_data_files
 from server.services.leaderboard import leaderboard_view
 from server.services.progress import best_score_history
-from server.services.selection import get_selection, set_selection
+from server.services.selection import get_selection, selection_open, set_selection
 from server.services.submissions import (
     MULTIPART_SLACK,
     accept_submission,
@@ -235,7 +235,7 @@ def submissions(slug: str) -> str:
         assert caller.team_id is not None
         selection = get_selection(session, comp, caller.team_id)
         quota = quota_today(session, comp, caller.team_id, ctx["now"])
-        editable = comp.frozen_at is None and ctx["now"] < comp.end_at
+        editable = selection_open(comp, ctx["now"])
         return render_template("competition/submissions.html", **ctx, rows=_rows(session, comp, caller),
                                selection=selection, editable=editable,
                                remaining=max(comp.daily_limit - quota.counted, 0), resets_at=quota.resets_at)
