@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from server.errors import AppError
+from server.storage import body_read_error
 
 __all__ = ["init_app"]
 
@@ -39,6 +40,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_bug(exc: Exception) -> ResponseReturnValue:
+        body_error = body_read_error(exc)  # a client that closed early or sent a malformed body
+        if body_error is not None:
+            return _respond(body_error.status, body_error.to_dict())
         # A bug: log it with its traceback for us, show the caller nothing internal.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, {"error": "internal_error",

@@ -115,7 +115,7 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
         _check_open(comp, received_at)
         _check_quota(comp, quota_today(session, comp, caller.team_id, received_at))
     _check_size(comp, content_length)
-    stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
+    stored = rt.storage.save_stream(stream, comp.max_upload_bytes, content_length)
     if stored.bytes == 0:
         raise BadRequest("the file is empty; expected a CSV with a header line")
     with rt.write(lock_key=(comp.id, caller.team_id)) as session:

@@ -1,0 +1,88 @@
+"""The deadline rush against a real `hackathon serve` (issue 10), on SQLite and PostgreSQL.
+
+Incomplete uploads, hostile input, long notes, in-flight uploads at the freeze, failed
+authentications, slow clients. (Supervision of workers and Valkey: test_supervision.py.)
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _fresh_postgres_database
+from tests.server.conftest import tiny_predictions
+from tests.server.served import Served, start_served
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp(f"served-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'hackathon.db'}"
+    else:
+        url = _fresh_postgres_database(request.getfixturevalue("postgres_admin_url"))
+    server = start_served(tmp, url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _upload_head(slug: str, token: str, length: int | None, content_type: str = "text/csv",
+                 query: str = "") -> bytes:
+    lines = [f"POST /api/v1/competitions/{slug}/submissions{query} HTTP/1.1", "Host: 127.0.0.1",
+             f"Authorization: Bearer {token}", f"Content-Type: {content_type}", "Connection: close"]
+    lines.append(f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _abandon(served: Served, data: bytes) -> None:
+    """Send part of a request and close the connection without reading the answer."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
+        s.sendall(data)
+        time.sleep(0.05)
+
+
+def _temporary_files(served: Served) -> list[Path]:
+    return list((served.home / "tmp").glob("*"))
+
+
+# -- item 2: an incomplete body stores nothing, counts nothing, leaves no temporary file ----------
+
+def test_abandoned_uploads_store_nothing_and_count_nothing(served: Served) -> None:
+    slug, token = served.competition(), served.team()
+    body = tiny_predictions(0.5)
+    boundary = "XyZ"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode() + body + f"\r\n--{boundary}--\r\n".encode()
+    for _ in range(10):  # more than daily_limit (3) × 3, the invalid-file guard
+        _abandon(served, _upload_head(slug, token, len(body) + 5000) + body)
+    _abandon(served, _upload_head(slug, token, None) + f"{len(body):x}\r\n".encode() + body[:10])
+    _abandon(served, _upload_head(slug, token, len(form), f"multipart/form-data; boundary={boundary}")
+             + form[: len(form) // 2])
+    reply = served.request("POST", f"/api/v1/competitions/{slug}/submissions", token=token, body=body,
+                           headers={"Content-Type": "text/csv"})
+    assert reply.status == 202, reply.body
+    assert reply.json()["remaining_today"] == 2
+    assert served.wait_scored(reply.json()["id"])["status"] == "scored"
+    assert served.statuses(slug) == ["scored"]
+    assert _temporary_files(served) == []
+
+
+def test_an_upload_cut_short_is_answered_400_saying_so(served: Served) -> None:
+    slug, token = served.competition(), served.team()
+    body = tiny_predictions(0.5)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
+        s.sendall(_upload_head(slug, token, len(body) + 100) + body)
+        s.shutdown(socket.SHUT_WR)  # the client stops sending but still reads
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"incomplete" in payload and b"application/json" in head
+    assert served.statuses(slug) == []
