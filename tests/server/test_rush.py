@@ -86,3 +86,52 @@ def test_an_upload_cut_short_is_answered_400_saying_so(served: Served) -> None:
     assert head.startswith(b"HTTP/1.1 400"), answer[:300]
     assert b"incomplete" in payload and b"application/json" in head
     assert served.statuses(slug) == []
+
+
+# -- item 5: no 5xx on any input, on both databases ---------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/competitions/acl%00", "/api/v1/competitions/acl%00/leaderboard", "/competitions/acl%00",
+    "/api/v1/competitions/acl?x=%00", "/api/v1/submissions/ab%00cd",
+])
+def test_nul_bytes_in_urls_are_refused_not_500(served: Served, path: str) -> None:
+    reply = served.request("GET", path, token=served.organizer if "submissions" in path else None)
+    assert reply.status in (400, 404), (reply.status, reply.body[:300])
+
+
+def test_out_of_range_integers_and_nul_values_are_refused_not_500(served: Served) -> None:
+    slug = served.competition()
+    big = "1" * 23
+    for method, path, body in [
+        ("PUT", f"/api/v1/teams/{big}/eligibility", b'{"eligible": false}'),
+        ("PUT", f"/api/v1/competitions/{slug}/teams/{big}/verification", b'{"state": "verified"}'),
+        ("PUT", f"/api/v1/teams/{2**63}/eligibility", b'{"eligible": false}'),
+        ("POST", "/api/v1/teams", '{"name": "a\\u0000b"}'.encode()),
+    ]:
+        reply = served.request(method, path, token=served.organizer, body=body,
+                               headers={"Content-Type": "application/json"})
+        assert reply.status in (400, 404), (path, reply.status, reply.body[:300])
+        assert reply.json()["message"]
+    token = served.team()
+    reply = served.request("POST", f"/api/v1/competitions/{slug}/submissions?note=a%00b&filename=x%00.csv",
+                           token=token, body=tiny_predictions(0.5), headers={"Content-Type": "text/csv"})
+    assert reply.status in (202, 400), (reply.status, reply.body[:300])
+
+
+def test_a_nul_in_a_csv_column_name_is_rejected_not_failed(served: Served) -> None:
+    slug, token = served.competition(), served.team()
+    body = tiny_predictions(0.5).replace(b"id,y", b"id,y\x00z", 1)
+    reply = served.request("POST", f"/api/v1/competitions/{slug}/submissions", token=token, body=body,
+                           headers={"Content-Type": "text/csv"})
+    assert reply.status == 202, reply.body
+    done = served.wait_scored(reply.json()["id"])
+    assert done["status"] == "rejected" and done["attempts"] == 1, done
+
+
+def test_invalid_chunked_encoding_is_a_json_400(served: Served) -> None:
+    slug, token = served.competition(), served.team()
+    answer = served.raw(_upload_head(slug, token, None) + b"zz\r\nid,y\r\n0\r\n\r\n")
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"application/json" in head and b"chunked" in payload
+    assert served.statuses(slug) == []
