@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
     "PORT": 8000,
-    "WEB_THREADS": 8,
+    # Threads of the web server: each slow client holds one while it sends (see README "Reliability").
+    "WEB_THREADS": 256,
     "TESTING": False,
 }
 

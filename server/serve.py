@@ -77,9 +77,15 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", 1)
-            self.cfg.set("worker_class", "gthread")
+            # gthread with a large pool, per-read timeouts and JSON errors: see server/http_worker.py.
+            self.cfg.set("worker_class", "server.http_worker.HackathonWorker")
             self.cfg.set("threads", rt.config["WEB_THREADS"])
-            self.cfg.set("timeout", 300)  # large uploads on slow links
+            self.cfg.set("worker_connections", max(1000, 4 * rt.config["WEB_THREADS"]))
+            self.cfg.set("timeout", 300)  # the worker's heartbeat, not a request's
+            self.cfg.set("keepalive", 5)
+            # The longest request line gunicorn allows; long notes go in a header or form field.
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("limit_request_field_size", 16384)
             self.cfg.set("accesslog", None)
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())

@@ -135,3 +135,50 @@ def test_invalid_chunked_encoding_is_a_json_400(served: Served) -> None:
     assert head.startswith(b"HTTP/1.1 400"), answer[:300]
     assert b"application/json" in head and b"chunked" in payload
     assert served.statuses(slug) == []
+
+
+# -- item 6: 1,000-character notes; the HTTP server's own errors are JSON under /api/ ------------
+
+def test_submit_with_a_note_of_1000_korean_characters(served: Served, tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from tests.server.served import HACKATHON
+
+    slug, token = served.competition(), served.team()
+    pred = tmp_path / "pred.csv"
+    pred.write_bytes(tiny_predictions(0.5))
+    note = "한" * 1000
+    result = subprocess.run([*HACKATHON, "submit", "--server", served.url, "--token", token, "--competition", slug,
+                             "--note", note, str(pred), "--json"], env=served.env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-1000:]
+    sub = json.loads(result.stdout)
+    assert sub["note"] == note
+    # The raw-body API takes it in a header too (percent-encoded UTF-8), and multipart in a field.
+    from urllib.parse import quote
+
+    reply = served.request("POST", f"/api/v1/competitions/{slug}/submissions", token=token, body=tiny_predictions(0.4),
+                           headers={"Content-Type": "text/csv", "X-Submission-Note": quote("노트 " * 300)})
+    assert reply.status == 202 and reply.json()["note"] == ("노트 " * 300)[:1000], reply.body[:300]
+
+
+@pytest.mark.parametrize("what", ["line", "header", "garbage"])
+def test_errors_before_the_app_are_json_under_api(served: Served, what: str) -> None:
+    if what == "line":
+        request = f"GET /api/v1/competitions/x?q={'a' * 20000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        expected = b"414"
+    elif what == "header":
+        request = f"GET /api/v1/competitions HTTP/1.1\r\nHost: x\r\nX-Big: {'a' * 40000}\r\n\r\n".encode()
+        expected = b"431"
+    else:
+        request = b"GET /api/v1/competitions HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"
+        expected = b"400"
+    answer = served.raw(request)
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == expected, answer[:300]
+    assert b"application/json" in head, head
+    import json
+
+    body = json.loads(payload)
+    assert body["error"] and body["message"]
