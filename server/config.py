@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_INTERVAL": 30,
     # A queued submission younger than this is never re-queued (its job may be on the way).
     "RECONCILE_GRACE": 10,
+    # Seconds a freeze waits for uploads received before end_at that are still arriving (then 409).
+    "FREEZE_WAIT": 30,
     # Worker processes `hackathon serve` starts beside the web server when it runs the embedded queue.
     "EMBEDDED_WORKERS": 2,
     # Competition defaults (a task's task.toml [defaults] and the organizer's flags override them).
@@ -56,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_THREADS",
+    "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_THREADS",
 }
 
 

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 from server.errors import AppError, BadRequest, PayloadTooLarge
 
@@ -73,7 +73,8 @@ class Storage:
     def submission_path(self, sha256: str) -> Path:
         return self.files_dir / sha256[:2] / sha256
 
-    def save_stream(self, stream: IO[bytes], max_bytes: int, expected_bytes: int | None = None) -> StoredFile:
+    def save_stream(self, stream: IO[bytes], max_bytes: int, expected_bytes: int | None = None,
+                    on_progress: Callable[[int], None] | None = None) -> StoredFile:
         """Stream an upload to disk, hashing as it goes; refuse it past `max_bytes`.
 
         With `expected_bytes` (the request's Content-Length) a shorter body is incomplete: the
@@ -100,6 +101,8 @@ class Storage:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                    if on_progress is not None:
+                        on_progress(size)
             if expected_bytes is not None and size < expected_bytes:
                 raise body_read_error(ConnectionError(), size, expected_bytes) or AssertionError()
             sha = digest.hexdigest()

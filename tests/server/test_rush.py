@@ -6,9 +6,11 @@ authentications, slow clients. (Supervision of workers and Valkey: test_supervis
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,63 @@ def test_errors_before_the_app_are_json_under_api(served: Served, what: str) -> 
 
     body = json.loads(payload)
     assert body["error"] and body["message"]
+
+
+# -- item 3: a freeze waits for uploads received before end_at, then includes them ---------------
+
+def test_a_freeze_waits_for_an_upload_that_began_before_the_end(served: Served) -> None:
+    import threading
+    from datetime import timedelta
+
+    from tests.server.served import Reply, now_utc
+
+    end = now_utc() + timedelta(seconds=5)
+    slug, token = served.competition(end=end.isoformat()), served.team()
+    body = tiny_predictions(0.5)
+    frozen: list[Reply] = []
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as s:
+        s.sendall(_upload_head(slug, token, len(body)) + body[:40])  # received before the end
+        while now_utc() < end + timedelta(seconds=0.3):
+            time.sleep(0.05)
+        freezer = threading.Thread(target=lambda: frozen.append(
+            served.request("POST", f"/api/v1/competitions/{slug}/freeze", token=served.organizer, timeout=60)))
+        freezer.start()
+        time.sleep(1.5)  # the organizer froze while the rest of the file was still on its way
+        s.sendall(body[40:])
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    freezer.join(60)
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:400]
+    received = json.loads(answer.partition(b"\r\n\r\n")[2])["received_at"]
+    assert datetime.fromisoformat(received.replace("Z", "+00:00")) < end
+    reply = frozen[0]
+    if reply.status == 409:  # waited for the upload, then refused while it is being scored
+        assert reply.json()["error"] == "scoring_pending", reply.body
+        served.wait_scored(served.request("GET", f"/api/v1/competitions/{slug}/submissions",
+                                          token=served.organizer).json()["submissions"][0]["id"])
+        reply = served.request("POST", f"/api/v1/competitions/{slug}/freeze", token=served.organizer)
+    assert reply.status == 200, reply.body
+    assert reply.json()["submissions"] == 1
+
+
+def test_a_freeze_is_refused_naming_uploads_still_arriving_past_its_wait(served: Served) -> None:
+    from datetime import timedelta
+
+    from server.services.freeze import freeze
+    from tests.server.served import now_utc
+
+    end = now_utc() + timedelta(seconds=4)
+    slug, token = served.competition(end=end.isoformat()), served.team()
+    body = tiny_predictions(0.5)
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as s:
+        s.sendall(_upload_head(slug, token, len(body)) + body[:40])
+        while now_utc() < end + timedelta(seconds=0.2):
+            time.sleep(0.05)
+        served.rt.config["FREEZE_WAIT"] = 1
+        from server.errors import Conflict
+
+        with pytest.raises(Conflict) as refused:
+            freeze(served.rt, slug, "test")
+        assert refused.value.code == "uploads_arriving" and "still arriving" in refused.value.message
+        assert refused.value.extra["arriving"][0]["bytes"] >= 0
