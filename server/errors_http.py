@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from server.errors import AppError
+from server.services.auth_throttle import note_failed_authentication
 from server.storage import body_read_error
 
 __all__ = ["init_app"]
@@ -66,6 +67,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError) -> ResponseReturnValue:
+        if exc.status == 401 and request.headers.get("Authorization"):
+            throttled = note_failed_authentication(app.extensions["hackathon"], request.remote_addr)
+            if throttled is not None:
+                response = make_response(_respond(throttled.status, throttled.to_dict()))
+                response.headers["Retry-After"] = str(throttled.extra["retry_after"])
+                return response
         return _respond(exc.status, exc.to_dict())
 
     @app.errorhandler(HTTPException)

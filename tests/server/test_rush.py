@@ -244,3 +244,23 @@ def test_a_freeze_is_refused_naming_uploads_still_arriving_past_its_wait(served:
             freeze(served.rt, slug, "test")
         assert refused.value.code == "uploads_arriving" and "still arriving" in refused.value.message
         assert refused.value.extra["arriving"][0]["bytes"] >= 0
+
+
+# -- item 7: failed authentications per address are limited; valid tokens are not slowed ---------
+
+def test_failed_authentications_are_throttled_per_address_but_valid_tokens_pass(served: Served) -> None:
+    from server.services.auth_throttle import FAILURES_ALLOWED
+
+    slug, token = served.competition(), served.team()
+    statuses = []
+    for i in range(FAILURES_ALLOWED + 10):
+        reply = served.request("GET", f"/api/v1/competitions/{slug}/submissions", token=f"lgh_wrong{i}")
+        statuses.append(reply.status)
+        if reply.status == 429:
+            assert int(reply.headers["Retry-After"]) >= 1
+            assert reply.json()["error"] == "too_many_failed_authentications"
+        # A team behind the same address is never slowed.
+        assert served.request("GET", f"/api/v1/competitions/{slug}/submissions", token=token).status == 200
+    assert statuses[:FAILURES_ALLOWED] == [401] * FAILURES_ALLOWED
+    assert statuses[FAILURES_ALLOWED:] == [429] * 10
+    served.rt.redis.delete("hackathon:authfail:127.0.0.1")  # leave the address clean for other tests
