@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -43,8 +42,10 @@ def start_worker_processes(rt: Runtime, redis_url: str, count: int,
 
 @contextmanager
 def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
-    """Start what REDIS_URL would otherwise provide: a Valkey server and worker processes."""
+    """Start what REDIS_URL would otherwise provide: a Valkey server and worker processes,
+    watched by a supervisor that restarts them (see server/supervisor.py)."""
     from server.embedded import start_embedded_queue
+    from server.supervisor import Supervisor
 
     server: Any = None
     url = rt.config.get("REDIS_URL")
@@ -52,19 +53,26 @@ def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
         server, url = start_embedded_queue(rt.home)
         rt.config["REDIS_URL"] = url
     count = rt.config["EMBEDDED_WORKERS"] if workers is None else workers
-    procs = start_worker_processes(rt, url, count) if server is not None or workers else []
+    count = count if server is not None or workers else 0
+    supervisor = Supervisor(rt, server, lambda: start_worker_processes(rt, url, 1)[0], count)
+    supervisor.start()
     try:
         yield url
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if server is not None:
-            server.stop()
+        supervisor.stop()
+
+
+def _after_fork(rt: Runtime) -> None:
+    """In the gunicorn worker: drop what the serving process's supervisor thread opened.
+
+    The engine's pool and the Redis client hold the parent's sockets, and a lock may have been
+    held by that thread at the fork; the child builds its own.
+    """
+    import threading
+
+    rt.engine.dispose(close=False)
+    rt._redis = None
+    rt._lock = threading.Lock()
 
 
 def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready: Any = None) -> None:
@@ -89,8 +97,7 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
             self.cfg.set("accesslog", None)
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())
-            # The engine's pool must not cross the fork into the gunicorn worker.
-            self.cfg.set("post_fork", lambda _server, _worker: rt.engine.dispose(close=False))
+            self.cfg.set("post_fork", lambda _server, _worker: _after_fork(rt))
 
         def load(self) -> Flask:
             return app
