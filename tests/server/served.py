@@ -125,13 +125,13 @@ class Served:
                 return body
             time.sleep(0.2)
 
-    def wait_healthy(self, timeout: float = 90) -> dict[str, Any]:
+    def wait_healthy(self, timeout: float = 90, workers: int = 0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             assert self.proc.poll() is None, f"serve exited: {self.tail()}"
             try:
                 reply = self.request("GET", "/healthz", timeout=3)
-                if reply.status == 200:
+                if reply.status == 200 and reply.json().get("workers", 0) >= workers:
                     return reply.json()
             except OSError:
                 pass
@@ -172,7 +172,7 @@ def start_served(tmp: Path, database_url: str, **extra_env: str) -> Served:
                                 stderr=subprocess.STDOUT)
     served = Served(home, port, env, proc, database_url, log=log, _tmp=tmp)
     try:
-        served.wait_healthy()
+        served.wait_healthy(workers=int(extra_env.get("HACKATHON_EMBEDDED_WORKERS", "2")))
         app = create_app({"HOME": home, "DATABASE_URL": database_url})
         served.rt = app.extensions["hackathon"]
         served.organizer = create_token(served.rt, "organizer", "Org", actor="test")

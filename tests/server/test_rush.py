@@ -264,3 +264,61 @@ def test_failed_authentications_are_throttled_per_address_but_valid_tokens_pass(
     assert statuses[:FAILURES_ALLOWED] == [401] * FAILURES_ALLOWED
     assert statuses[FAILURES_ALLOWED:] == [429] * 10
     served.rt.redis.delete("hackathon:authfail:127.0.0.1")  # leave the address clean for other tests
+
+
+# -- item 1: slow clients do not block anyone else -----------------------------------------------
+
+def test_fifty_slow_connections_leave_other_requests_answering(served: Served) -> None:
+    import threading
+
+    slug, token = served.competition(), served.team()
+    body = tiny_predictions(0.5)
+    stop = threading.Event()
+    sockets: list[socket.socket] = []
+    head_only = (f"GET /api/v1/competitions/{slug} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").encode()
+    slow_body = _upload_head(slug, served.team(), 100_000)
+    for i in range(50):  # half of them stop inside their headers, half inside a body
+        s = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+        s.sendall(head_only if i % 2 else slow_body + b"id,y\n")
+        sockets.append(s)
+
+    def trickle() -> None:
+        while not stop.wait(1.0):
+            for s in sockets:
+                try:
+                    s.sendall(b"a" if sockets.index(s) % 2 else b"T000,1.0\n")
+                except OSError:
+                    pass
+
+    trickler = threading.Thread(target=trickle, daemon=True)
+    trickler.start()
+    upload_answer: list[bytes] = []
+
+    def slow_team_upload() -> None:  # a team on a slow link: its upload still completes
+        with socket.create_connection(("127.0.0.1", served.port), timeout=30) as s:
+            s.sendall(_upload_head(slug, token, len(body)))
+            for start in range(0, len(body), 64):
+                s.sendall(body[start:start + 64])
+                time.sleep(0.1)
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+            upload_answer.append(answer)
+
+    uploader = threading.Thread(target=slow_team_upload)
+    uploader.start()
+    try:
+        time.sleep(1.5)
+        for path in ("/healthz", f"/api/v1/competitions/{slug}", f"/competitions/{slug}", "/"):
+            reply = served.request("GET", path, timeout=5)  # blocked today: no thread left to answer
+            assert reply.status == 200, (path, reply.status)
+        reply = served.request("POST", f"/api/v1/competitions/{slug}/submissions", token=served.team(),
+                               body=body, headers={"Content-Type": "text/csv"}, timeout=5)
+        assert reply.status == 202
+        uploader.join(60)
+        assert upload_answer and upload_answer[0].startswith(b"HTTP/1.1 202"), upload_answer[:1]
+    finally:
+        stop.set()
+        trickler.join(5)
+        for s in sockets:
+            s.close()
