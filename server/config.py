@@ -51,14 +51,16 @@ DEFAULTS: dict[str, Any] = {
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
     "PORT": 8000,
-    # Threads of the web server: each slow client holds one while it sends (see README "Reliability").
+    # Web server processes; 0: one per CPU core.
+    "WEB_PROCESSES": 0,
+    # Threads per web server process: each slow client holds one while it sends (README "Reliability").
     "WEB_THREADS": 256,
     "TESTING": False,
 }
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_THREADS",
+    "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "MAX_UPLOAD_MB", "PORT", "WEB_PROCESSES", "WEB_THREADS",
 }
 
 

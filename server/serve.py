@@ -76,7 +76,7 @@ def _after_fork(rt: Runtime) -> None:
 
 
 def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready: Any = None) -> None:
-    """Serve the app with gunicorn (threads in one process), beside the embedded stack if needed."""
+    """Serve the app with gunicorn (WEB_PROCESSES × WEB_THREADS), beside the embedded stack if needed."""
     from gunicorn.app.base import BaseApplication
 
     rt: Runtime = app.extensions["hackathon"]
@@ -84,7 +84,10 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
+            # Every core: the app is CPU-bound per request (boards, JSON), threads share one GIL.
+            # Nothing a request needs lives only in one process: limits, in-flight uploads and
+            # failed-authentication counts are in the database or Redis.
+            self.cfg.set("workers", rt.config["WEB_PROCESSES"] or os.cpu_count() or 1)
             # gthread with a large pool, per-read timeouts and JSON errors: see server/http_worker.py.
             self.cfg.set("worker_class", "server.http_worker.HackathonWorker")
             self.cfg.set("threads", rt.config["WEB_THREADS"])
