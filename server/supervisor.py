@@ -54,11 +54,6 @@ class Backoff:
         self.started, self.restart_at = now, None
 
 
-def _exited(proc: Any) -> int | None:
-    """Exit code of a Popen (0 when someone else reaped it, e.g. gunicorn's arbiter), else None."""
-    return proc.poll() if proc is not None else -1
-
-
 class Supervisor:
     """Keeps the embedded Valkey (when there is one) and `count` worker processes running."""
 
@@ -142,7 +137,7 @@ class Supervisor:
         for i, proc in enumerate(self.workers):
             backoff = self.backoffs[i]
             if proc is not None:
-                code = _exited(proc)
+                code = proc.poll()  # 0 also when gunicorn's arbiter reaped it first
                 if code is None:
                     continue
                 delay = backoff.died(now)

@@ -1,6 +1,6 @@
 """Failed authentications per client address: after FAILURES_ALLOWED in a window, 429.
 
-Counted in Redis (one key per address, ``hackathon:authfail:<address>``, expiring with its
+Counted in Redis (one key per address, ``hackathon:<queue name>:authfail:<address>``, expiring with its
 window), so memory is bounded by the addresses that failed in the last WINDOW_SECONDS, and the
 count is shared by every web process. Only failures are counted and checked: a valid token never
 touches this, so teams behind one campus address are not slowed by a neighbour's typo. Redis
@@ -26,7 +26,8 @@ WINDOW_SECONDS = 60
 
 def note_failed_authentication(rt: Runtime, address: str | None) -> RateLimited | None:
     """Count a failed authentication; return the 429 to answer instead of 401, if over the limit."""
-    key = f"hackathon:authfail:{address or 'unknown'}"
+    # Namespaced by the instance's queue name: instances (and test runs) may share one Redis.
+    key = f"hackathon:{rt.config['QUEUE_NAME']}:authfail:{address or 'unknown'}"
     try:
         pipe = rt.redis.pipeline()
         pipe.incr(key)

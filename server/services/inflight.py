@@ -1,6 +1,6 @@
 """Uploads still arriving, so that a freeze waits for the on-time ones instead of refusing them.
 
-Each upload registers in Redis (hash ``hackathon:inflight:<competition id>``, one field per
+Each upload registers in Redis (hash ``hackathon:<queue name>:inflight:<competition id>``, one field per
 upload) from the moment it is received until its row is committed or it is refused. Entries
 carry the receipt time and are refreshed while bytes arrive; one not refreshed for STALE_SECONDS
 belongs to a process that died and is dropped when read. Redis trouble never blocks an upload:
@@ -33,8 +33,9 @@ STALE_SECONDS = 60
 _REFRESH_SECONDS = 1.0
 
 
-def _key(competition_id: int) -> str:
-    return f"hackathon:inflight:{competition_id}"
+def _key(rt: Runtime, competition_id: int) -> str:
+    # Namespaced by the instance's queue name: instances (and test runs) may share one Redis.
+    return f"hackathon:{rt.config['QUEUE_NAME']}:inflight:{competition_id}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Arriving:
 @contextmanager
 def track_upload(rt: Runtime, competition_id: int, team: str, received_at: datetime) -> Iterator[Callable[[int], None]]:
     """Register an upload for its whole handling; yield a progress callback (bytes so far)."""
-    key, field = _key(competition_id), uuid.uuid4().hex
+    key, field = _key(rt, competition_id), uuid.uuid4().hex
     last = 0.0
 
     def write(size: int) -> None:
@@ -78,7 +79,7 @@ def track_upload(rt: Runtime, competition_id: int, team: str, received_at: datet
 
 def arriving_uploads(rt: Runtime, competition_id: int, before: datetime) -> list[Arriving]:
     """Uploads received before `before` that are still arriving (stale entries are dropped)."""
-    key = _key(competition_id)
+    key = _key(rt, competition_id)
     try:
         entries = rt.redis.hgetall(key)
     except redis.RedisError as exc:

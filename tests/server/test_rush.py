@@ -263,7 +263,7 @@ def test_failed_authentications_are_throttled_per_address_but_valid_tokens_pass(
         assert served.request("GET", f"/api/v1/competitions/{slug}/submissions", token=token).status == 200
     assert statuses[:FAILURES_ALLOWED] == [401] * FAILURES_ALLOWED
     assert statuses[FAILURES_ALLOWED:] == [429] * 10
-    served.rt.redis.delete("hackathon:authfail:127.0.0.1")  # leave the address clean for other tests
+    served.rt.redis.delete("hackathon:scoring:authfail:127.0.0.1")  # leave the address clean for other tests
 
 
 # -- item 1: slow clients do not block anyone else -----------------------------------------------
