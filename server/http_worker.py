@@ -110,6 +110,7 @@ def _quiet_timeouts(record: logging.LogRecord) -> bool:
     """A client that stalled past IDLE_TIMEOUT is routine: one line, not a traceback."""
     exc = record.exc_info[1] if record.exc_info else None
     if isinstance(exc, (BlockingIOError, TimeoutError)):
-        record.msg, record.args, record.exc_info, record.exc_text = "closed a client idle for %ss", (IDLE_TIMEOUT,), None, None
+        record.msg, record.args = "closed a client idle for %ss", (IDLE_TIMEOUT,)
+        record.exc_info, record.exc_text = None, None
         record.levelno, record.levelname = logging.INFO, "INFO"
     return True

@@ -146,10 +146,11 @@ class Supervisor:
                 log.error("scoring worker %s (pid %s) exited with code %s; restarting it in %.1f s",
                           i + 1, proc.pid, code, delay)
             if backoff.due(now):
-                self.workers[i] = self.start_worker()
+                fresh = self.start_worker()
+                self.workers[i] = fresh
                 backoff.restarted(now)
                 self.restarts += 1
-                log.warning("scoring worker %s restarted (pid %s)", i + 1, self.workers[i].pid)  # type: ignore[union-attr]
+                log.warning("scoring worker %s restarted (pid %s)", i + 1, fresh.pid)
         return died
 
     def _reconcile(self) -> None:

@@ -54,7 +54,8 @@ def track_upload(rt: Runtime, competition_id: int, team: str, received_at: datet
     def write(size: int) -> None:
         nonlocal last
         last = time.monotonic()
-        value = json.dumps({"team": team, "received_at": isoformat_utc(received_at), "bytes": size, "seen": time.time()})
+        value = json.dumps({"team": team, "received_at": isoformat_utc(received_at), "bytes": size,
+                            "seen": time.time()})
         try:
             pipe = rt.redis.pipeline()
             pipe.hset(key, field, value)
