@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_INTERVAL": 30,
     # A queued submission younger than this is never re-queued (its job may be on the way).
     "RECONCILE_GRACE": 10,
+    # Seconds a freeze waits for uploads received before end_at that are still arriving (then 409).
+    "FREEZE_WAIT": 30,
     # Worker processes `hackathon serve` starts beside the web server when it runs the embedded queue.
     "EMBEDDED_WORKERS": 2,
     # Code competitions (README "Code competitions"): workers `hackathon serve` starts for the code
@@ -70,7 +72,10 @@ DEFAULTS: dict[str, Any] = {
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
     "PORT": 8000,
-    "WEB_THREADS": 8,
+    # Web server processes; 0: one per CPU core.
+    "WEB_PROCESSES": 0,
+    # Threads per web server process: each slow client holds one while it sends (README "Reliability").
+    "WEB_THREADS": 256,
     "TESTING": False,
     # Key that signs the pages' session cookies. Default: a random key kept in <HOME>/secret_key.
     "SECRET_KEY": None,
@@ -78,7 +83,8 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS", "EMBEDDED_CODE_WORKERS",
+    "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "PORT", "WEB_PROCESSES", "WEB_THREADS",
+    "EMBEDDED_CODE_WORKERS",
 }
 
 

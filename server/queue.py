@@ -28,7 +28,8 @@ from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.scoring_jobs import record_failure, run_scoring
 
-__all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "bind_runtime", "ScoringWorker", "reconcile", "ReconcileReport"]
+__all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "bind_runtime", "ScoringWorker", "reconcile",
+           "ReconcileReport", "live_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,12 @@ def _worker_is_dead(rt: Runtime, worker_name: str | None) -> bool:
     return False
 
 
+def live_workers(rt: Runtime) -> int:
+    """Workers registered on this instance's queue that are alive (by pid when on this host)."""
+    workers = SimpleWorker.all(connection=rt.redis, queue=rt.queue)
+    return sum(1 for w in workers if not _worker_is_dead(rt, w.name))
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -184,8 +191,11 @@ def reconcile(rt: Runtime, *, grace_seconds: int | None = None) -> ReconcileRepo
     cutoff = rt.now() - timedelta(seconds=grace)
     report = ReconcileReport()
     with rt.session() as session:
+        # The grace protects a queued row whose job is on its way; a row being scored has had
+        # its job taken, so a dead worker there is caught at once, however young the row.
         pending = list(session.execute(
-            sa.select(Submission).where(Submission.status.in_(PENDING_STATUSES), Submission.received_at <= cutoff)
+            sa.select(Submission).where(Submission.status.in_(PENDING_STATUSES),
+                                        sa.or_(Submission.received_at <= cutoff, Submission.status == "scoring"))
             .order_by(Submission.received_at)
         ).scalars())
     for sub in pending:

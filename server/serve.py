@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,8 +51,10 @@ def start_worker_processes(rt: Runtime, redis_url: str, count: int,
 
 @contextmanager
 def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
-    """Start what REDIS_URL would otherwise provide: a Valkey server and worker processes."""
+    """Start what REDIS_URL would otherwise provide: a Valkey server and worker processes,
+    watched by a supervisor that restarts them (see server/supervisor.py)."""
     from server.embedded import start_embedded_queue
+    from server.supervisor import Supervisor
 
     server: Any = None
     url = rt.config.get("REDIS_URL")
@@ -61,23 +62,30 @@ def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
         server, url = start_embedded_queue(rt.home)
         rt.config["REDIS_URL"] = url
     count = rt.config["EMBEDDED_WORKERS"] if workers is None else workers
-    procs = start_worker_processes(rt, url, count) if server is not None or workers else []
+    count = count if server is not None or workers else 0
+    supervisor = Supervisor(rt, server, lambda: start_worker_processes(rt, url, 1)[0], count)
+    supervisor.start()
     try:
         yield url
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if server is not None:
-            server.stop()
+        supervisor.stop()
+
+
+def _after_fork(rt: Runtime) -> None:
+    """In the gunicorn worker: drop what the serving process's supervisor thread opened.
+
+    The engine's pool and the Redis client hold the parent's sockets, and a lock may have been
+    held by that thread at the fork; the child builds its own.
+    """
+    import threading
+
+    rt.engine.dispose(close=False)
+    rt._redis = None
+    rt._lock = threading.Lock()
 
 
 def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready: Any = None) -> None:
-    """Serve the app with gunicorn (threads in one process), beside the embedded stack if needed."""
+    """Serve the app with gunicorn (WEB_PROCESSES × WEB_THREADS), beside the embedded stack if needed."""
     from gunicorn.app.base import BaseApplication
 
     rt: Runtime = app.extensions["hackathon"]
@@ -85,15 +93,23 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("worker_class", "gthread")
+            # Every core: the app is CPU-bound per request (boards, JSON), threads share one GIL.
+            # Nothing a request needs lives only in one process: limits, in-flight uploads and
+            # failed-authentication counts are in the database or Redis.
+            self.cfg.set("workers", rt.config["WEB_PROCESSES"] or os.cpu_count() or 1)
+            # gthread with a large pool, per-read timeouts and JSON errors: see server/http_worker.py.
+            self.cfg.set("worker_class", "server.http_worker.HackathonWorker")
             self.cfg.set("threads", rt.config["WEB_THREADS"])
-            self.cfg.set("timeout", 300)  # large uploads on slow links
+            self.cfg.set("worker_connections", max(1000, 4 * rt.config["WEB_THREADS"]))
+            self.cfg.set("timeout", 300)  # the worker's heartbeat, not a request's
+            self.cfg.set("keepalive", 5)
+            # The longest request line gunicorn allows; long notes go in a header or form field.
+            self.cfg.set("limit_request_line", 8190)
+            self.cfg.set("limit_request_field_size", 16384)
             self.cfg.set("accesslog", None)
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())
-            # The engine's pool must not cross the fork into the gunicorn worker.
-            self.cfg.set("post_fork", lambda _server, _worker: rt.engine.dispose(close=False))
+            self.cfg.set("post_fork", lambda _server, _worker: _after_fork(rt))
 
         def load(self) -> Flask:
             return app

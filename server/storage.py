@@ -12,15 +12,47 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from server.errors import PayloadTooLarge
+from server.errors import AppError, BadRequest, PayloadTooLarge
 
-__all__ = ["Storage", "StoredFile", "CHUNK", "file_sha256", "human_bytes"]
+__all__ = ["Storage", "StoredFile", "CHUNK", "IncompleteUpload", "body_read_error", "file_sha256", "human_bytes"]
 
 CHUNK = 1 << 20
+
+
+class IncompleteUpload(BadRequest):
+    """The client stopped sending before the end of its body: nothing is stored or counted."""
+
+    code = "incomplete_upload"
+
+
+def body_read_error(exc: BaseException, received: int | None = None, expected: int | None = None) -> AppError | None:
+    """Translate an error raised while reading a request body into the caller's error, if it is one.
+
+    The HTTP server raises these from `wsgi.input`: the client closed or stalled (gunicorn's
+    NoMoreData, a socket timeout or reset, Werkzeug's ClientDisconnected) or sent a malformed
+    chunked body (gunicorn's ParseException). None: not a body error (a bug, let it propagate).
+    """
+    from gunicorn.http.errors import NoMoreData, ParseException
+    from werkzeug.exceptions import ClientDisconnected
+
+    if isinstance(exc, ParseException):
+        return BadRequest(f"the request body is malformed ({type(exc).__name__}: {str(exc)[:200]}); expected a "
+                          "body of Content-Length bytes or valid chunked transfer encoding", code="malformed_body")
+    if isinstance(exc, (NoMoreData, ClientDisconnected, ConnectionError, TimeoutError, BlockingIOError)):
+        return _incomplete(received, expected)
+    return None
+
+
+def _incomplete(received: int | None, expected: int | None) -> IncompleteUpload:
+    got = f" after {human_bytes(received)}" if received is not None else ""
+    of = f" of the {human_bytes(expected)} announced" if expected is not None else ""
+    return IncompleteUpload(f"the upload is incomplete: the connection closed or stalled{got}{of}; "
+                            "nothing was stored or counted, send the file again")
 
 
 @dataclass(frozen=True)
@@ -48,11 +80,17 @@ class Storage:
     def submission_path(self, sha256: str) -> Path:
         return self.files_dir / sha256[:2] / sha256
 
-    def save_stream(self, stream: IO[bytes], max_bytes: int) -> StoredFile:
+    def save_stream(self, stream: IO[bytes], max_bytes: int, expected_bytes: int | None = None,
+                    on_progress: Callable[[int], None] | None = None) -> StoredFile:
         """Stream an upload to disk, hashing as it goes; refuse it past `max_bytes`.
+
+        With `expected_bytes` (the request's Content-Length) a shorter body is incomplete: the
+        server hands the app what arrived before the client closed, which must not be stored.
 
         Raises:
             PayloadTooLarge: with the limit and how far the upload got.
+            IncompleteUpload: the client closed or stalled before the end of its body.
+            BadRequest: a malformed (chunked) body.
         """
         self.ensure_folders()
         digest = hashlib.sha256()
@@ -60,7 +98,7 @@ class Storage:
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp_dir, prefix="upload-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
+                while chunk := _read(stream, size, expected_bytes):
                     size += len(chunk)
                     if size > max_bytes:
                         raise PayloadTooLarge(
@@ -70,6 +108,11 @@ class Storage:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                    if on_progress is not None:
+                        on_progress(size)
+            if expected_bytes is not None and size < expected_bytes:
+                # gunicorn hands over what arrived before the client closed, without an error.
+                raise _incomplete(size, expected_bytes)
             sha = digest.hexdigest()
             final = self.submission_path(sha)
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +168,16 @@ class Storage:
 
     def data_path(self, relative: str) -> Path:
         return self.home / relative
+
+
+def _read(stream: IO[bytes], received: int, expected: int | None) -> bytes:
+    try:
+        return stream.read(CHUNK)
+    except Exception as exc:
+        error = body_read_error(exc, received, expected)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller
 from server.errors import BadRequest
 from server.runtime import current_runtime
-from server.services.competitions import (
-    competition_to_dict,
-    get_competition,
-    list_competitions,
-)
+from server.services.board_cache import public_board_json
+from server.services.competitions import competition_to_dict, get_competition, list_competitions
 from server.services.health import health
 from server.services.leaderboard import leaderboard_view
 
@@ -42,7 +39,13 @@ def leaderboard(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     caller = current_caller()
     with rt.session() as session:
-        return jsonify(leaderboard_view(session, get_competition(session, slug), caller, split))
+        comp = get_competition(session, slug)
+        if split == "public":  # the same for every caller: rendered once per change
+            body, etag = public_board_json(rt, session, comp)
+            if etag in request.if_none_match:
+                return Response(status=304, headers={"ETag": f'"{etag}"'})
+            return Response(body, mimetype="application/json", headers={"ETag": f'"{etag}"'})
+        return jsonify(leaderboard_view(session, comp, caller, split))
 
 
 @bp.get("/healthz")

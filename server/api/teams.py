@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from flask import Blueprint, Response, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
@@ -49,7 +51,8 @@ def upload(slug: str) -> ResponseReturnValue:
             raise BadRequest(f"expected a multipart field 'file'; found fields: {', '.join(request.files) or 'none'}")
         stream, filename, note, length = upload_file.stream, upload_file.filename, request.form.get("note"), None
     elif mimetype in RAW_TYPES:
-        stream, filename, note, length = request.stream, request.args.get("filename"), request.args.get("note"), request.content_length
+        stream, filename, length = request.stream, request.args.get("filename"), request.content_length
+        note = _header_note() or request.args.get("note")
     else:
         raise BadRequest("expected multipart/form-data with a 'file' field, or the CSV as the body with "
                          f"Content-Type text/csv or application/gzip; found {mimetype or 'no Content-Type'}")
@@ -124,3 +127,15 @@ def put_selection(slug: str) -> ResponseReturnValue:
     if not isinstance(data, dict) or "submission_ids" not in data:
         raise BadRequest('expected a JSON body {"submission_ids": ["<id>", ...]}')
     return jsonify(set_selection(current_runtime(), slug, own_team(current_caller()), data["submission_ids"]))
+
+
+def _header_note() -> str | None:
+    """The note of a raw-body upload may come in X-Submission-Note (percent-encoded UTF-8): a URL
+    holds at most ~8 KB, too little for 1,000 Korean characters."""
+    raw = request.headers.get("X-Submission-Note")
+    if raw is None:
+        return None
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("X-Submission-Note must be percent-encoded UTF-8 text") from None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from server.runtime import Runtime
 from server.services.actionlog import append_action, canonical_json
 from server.services.boards import ROW_COLUMNS, BoardBuilder, Row, chosen_finals, team_names
 from server.services.competitions import get_competition, settings_dict
+from server.services.inflight import arriving_uploads
 from server.services.snapshot import get_snapshot, snapshot_content
 from server.timeutil import isoformat_local, isoformat_utc
 
@@ -88,6 +90,9 @@ def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
     now = rt.now()
     with rt.session() as session:
         comp = get_competition(session, slug)
+    if comp.frozen_at is None and now >= comp.end_at:
+        _wait_for_arriving_uploads(rt, comp, now)
+        now = rt.now()
     with rt.write(LockKey.COMPETITION, comp.id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
@@ -123,6 +128,29 @@ def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
                                "private_teams": len(content["private_board"]),
                                "labels_sha256": comp.labels_sha256, "scorer_version": SCORER_VERSION})
         return snapshot_summary(comp, snapshot, content, include_private=True)
+
+
+def _wait_for_arriving_uploads(rt: Runtime, comp: Competition, now: datetime) -> None:
+    """Wait (up to FREEZE_WAIT seconds) for uploads received before end_at that are still arriving.
+
+    Receipt is when a request arrived, so such an upload is on time and must be in the snapshot.
+    An upload registers a moment after its receipt; the first second after end_at is waited out
+    so one received just before the end is seen.
+    """
+    settle = (comp.end_at + timedelta(seconds=1) - now).total_seconds()
+    if settle > 0:
+        time.sleep(settle)
+    deadline = time.monotonic() + rt.config.get("FREEZE_WAIT", 30)
+    while arriving := arriving_uploads(rt, comp.id, comp.end_at):
+        if time.monotonic() >= deadline:
+            names = "; ".join(f"{a.team} since {isoformat_local(a.received_at, comp.timezone)}, {a.bytes:,} bytes so far"
+                              for a in arriving[:10])
+            raise Conflict(f"{len(arriving)} upload{'s' if len(arriving) != 1 else ''} received before the end "
+                           f"{'are' if len(arriving) != 1 else 'is'} still arriving ({names}); they are on time, "
+                           "so freeze again when they have arrived", code="uploads_arriving",
+                           arriving=[{"team": a.team, "received_at": isoformat_utc(a.received_at), "bytes": a.bytes}
+                                     for a in arriving])
+        time.sleep(0.2)
 
 
 def publish(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:

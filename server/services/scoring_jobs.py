@@ -72,11 +72,17 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         if sub.status != SubmissionStatus.SCORING:
             return  # another attempt finished first: keep its result
         sub.status, sub.public_score, sub.private_score, sub.rows = status, public, private, rows
-        sub.message = message
-        sub.problems = json.dumps(problems, ensure_ascii=False) if problems else None
+        sub.message = _storable(message)
+        sub.problems = _storable(json.dumps(problems, ensure_ascii=False)) if problems else None
         sub.scored_at, sub.duration_s = rt.now(), seconds
         sub.scorer_version, sub.labels_sha256 = SCORER_VERSION, labels_sha256
         refresh_standing(session, comp, sub.team_id)
+
+
+def _storable(text: str | None) -> str | None:
+    # A team's file may put NUL in a column name that a message quotes; PostgreSQL text cannot
+    # hold NUL (the result would fail to save and the file end `failed` instead of `rejected`).
+    return text.replace("\x00", "\\x00") if text else text
 
 
 def record_failure(rt: Runtime, submission_id: str, reason: str, *, final: bool) -> None:

@@ -26,6 +26,7 @@ from server.services.access import (
 )
 from server.services.boards import build_boards
 from server.services.competitions import competition_state, get_competition
+from server.services.inflight import track_upload
 from server.services.leaderboard import refresh_standing
 from server.services.ranking import shown
 from server.statuses import SubmissionStatus
@@ -123,20 +124,23 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
         _check_open(comp, received_at)
         _check_quota(comp, quota_today(session, comp, team_id, received_at))
     _check_size(comp, content_length)
-    stored = rt.storage.save_stream(stream, comp.max_upload_bytes)
-    if stored.bytes == 0:
-        raise BadRequest("the file is empty; expected a CSV with a header line (or submit.zip for a code competition)")
-    with rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
-        comp = get_competition(session, slug)
-        _check_open(comp, received_at)
-        quota = quota_today(session, comp, team_id, received_at)
-        _check_quota(comp, quota)
-        sub = Submission(competition_id=comp.id, team_id=team_id, status=SubmissionStatus.QUEUED,
-                         received_at=received_at, sha256=stored.sha256, bytes=stored.bytes,
-                         filename=(filename or None) and filename[:255], note=note or None, attempts=0)
-        session.add(sub)
-        session.flush()
-        refresh_standing(session, comp, team_id)
+    # Registered while the bytes arrive and until the row is committed: a freeze waits for it.
+    with track_upload(rt, comp.id, caller.name, received_at) as progress:
+        stored = rt.storage.save_stream(stream, comp.max_upload_bytes, content_length, on_progress=progress)
+        if stored.bytes == 0:
+            raise BadRequest("the file is empty; expected a CSV with a header line (or submit.zip for a code "
+                             "competition)")
+        with rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
+            comp = get_competition(session, slug)
+            _check_open(comp, received_at)
+            quota = quota_today(session, comp, team_id, received_at)
+            _check_quota(comp, quota)
+            sub = Submission(competition_id=comp.id, team_id=team_id, status=SubmissionStatus.QUEUED,
+                             received_at=received_at, sha256=stored.sha256, bytes=stored.bytes,
+                             filename=(filename or None) and filename[:255], note=note or None, attempts=0)
+            session.add(sub)
+            session.flush()
+            refresh_standing(session, comp, team_id)
     enqueue_scoring(rt, sub.id)
     return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
 

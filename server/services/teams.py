@@ -33,6 +33,8 @@ def _clean_name(value: str, what: str) -> str:
     name = value or ""
     if not name.strip() or len(name) > 100:
         raise BadRequest(f"{what} must be 1-100 characters and not blank, found {len(name)} characters")
+    if "\x00" in name:  # PostgreSQL text cannot hold it; refuse it on SQLite alike
+        raise BadRequest(f"{what} must not contain a NUL character (\\x00), found one at position {name.index(chr(0)) + 1}")
     return name
 
 
