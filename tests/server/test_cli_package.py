@@ -25,10 +25,10 @@ SERVER_CLI = Path(__file__).resolve().parents[2] / "server" / "cli"
 # What a team's commands must not load: the server's stack and the scorer's.
 HEAVY = ("flask", "werkzeug", "sqlalchemy", "alembic", "rq", "redis", "pandas", "numpy", "pyarrow", "sklearn")
 
-# The command names of the CLI before it became a package (SPEC §3, README): none may go.
+# Every command name (SPEC §3, README): none may go, none may appear unlisted.
 NAMES = {"init", "serve", "worker", "reconcile", "demo", "competition", "team", "token", "freeze", "publish",
          "award", "verification", "eligibility", "audit", "verify", "rescore", "submit", "score", "datasets",
-         "baseline"}
+         "baseline", "run-code", "code-data"}
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
