@@ -35,7 +35,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "timezone": (lambda v: isinstance(v, str) and bool(v.strip()), "an IANA time zone name such as 'Asia/Seoul'"),
 }
 
-_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column"}
+_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column", "cluster_column"}
 _REQUIRED_TASK_KEYS = ("slug", "title_ko", "title_en", "id_column")
 _TABLES = ("task", "metric", "targets", "defaults")
 
@@ -82,6 +82,8 @@ class Task:
     metric_params: Mapping[str, Any] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    # A labels column whose rows are resampled together by the rank-confidence bootstrap.
+    cluster_column: str | None = None
 
     @property
     def target_names(self) -> list[str]:
@@ -191,6 +193,12 @@ class _Parser:
         targets = self.targets(doc.get("targets"))
         metric, params = self.metric(self.table(doc, "metric"), targets)
         self.check_columns(id_column, targets, metric, params)
+        cluster = info.get("cluster_column")
+        if cluster is not None:
+            cluster = self.column_name(cluster, "task.cluster_column")
+            if cluster in (id_column, *(t.name for t in targets)) or cluster.casefold() == USAGE_COLUMN.casefold():
+                raise self.fail("task.cluster_column", f"{cluster!r} must be a separate column of the hidden labels, "
+                                                       f"not the id, a target or {USAGE_COLUMN}")
         return Task(
             slug=self.text(info, "slug", "task"),
             title_ko=self.text(info, "title_ko", "task"),
@@ -203,6 +211,7 @@ class _Parser:
             metric_params=params,
             defaults=self.defaults(self.table(doc, "defaults", required=False)),
             source=self.source,
+            cluster_column=cluster,
         )
 
     def targets(self, value: object) -> tuple[Target, ...]:
