@@ -33,6 +33,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "public_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)"),
     "max_upload_mb": (lambda v: _is_number(v) and v > 0, "a number of megabytes > 0"),
     "timezone": (lambda v: isinstance(v, str) and bool(v.strip()), "an IANA time zone name such as 'Asia/Seoul'"),
+    "public_feedback": (lambda v: v in ("exact", "rounded", "ladder"), "one of 'exact', 'rounded', 'ladder'"),
 }
 
 _TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column", "cluster_column"}

@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_FRACTION": 0.3,
     # Largest accepted upload, in MB (10^6 bytes).
     "MAX_UPLOAD_MB": 100,
+    # What teams see of their public scores: exact | rounded | ladder (README "Public feedback").
+    "PUBLIC_FEEDBACK": "exact",
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
     "PORT": 8000,

@@ -45,6 +45,7 @@ class CompetitionSettings:
     precision: int | None = None
     public_fraction: float | None = None
     max_upload_mb: float | None = None
+    public_feedback: str | None = None
     title_ko: str | None = None
     title_en: str | None = None
 
@@ -200,6 +201,7 @@ def settings_dict(comp: Competition) -> dict[str, Any]:
         "timezone": comp.timezone, "daily_limit": comp.daily_limit, "total_limit": comp.total_limit,
         "max_final": comp.max_final, "precision": comp.precision,
         "public_fraction": comp.public_fraction, "max_upload_bytes": comp.max_upload_bytes,
+        "public_feedback": comp.public_feedback,
     }
 
 
@@ -215,6 +217,6 @@ def competition_to_dict(comp: Competition, now: datetime) -> dict[str, Any]:
         "timezone": comp.timezone, "daily_limit": comp.daily_limit, "total_limit": comp.total_limit,
         "max_final": comp.max_final, "precision": comp.precision,
         "public_fraction": comp.public_fraction, "public_rows": comp.public_rows, "rows": comp.labels_rows,
-        "max_upload_bytes": comp.max_upload_bytes,
+        "max_upload_bytes": comp.max_upload_bytes, "public_feedback": comp.public_feedback,
         "frozen_at": isoformat_utc(comp.frozen_at), "published_at": isoformat_utc(comp.published_at),
     }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
 from server.services.boards import build_boards
+from server.services.ladder import ladder_best_id
 from server.services.ranking import best as best_ranked
 from server.services.ranking import shown, sort_key
 from server.timeutil import isoformat_utc
@@ -29,6 +30,10 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     counted = [r for r in rows if r.status in COUNTED_STATUSES]
     scored = [r for r in rows if r.status == "scored" and r.public_score is not None]
     best = best_ranked(comp, scored, lambda r: r.public_score, lambda r: r.received_at, lambda r: r.id)
+    if comp.public_feedback == "ladder":
+        # The board shows the Ladder value: the public score of the team's last significant improvement.
+        ladder_id = ladder_best_id(session, comp, team_id)
+        best = next((r for r in scored if r.id == ladder_id), best if ladder_id is None else None)
     standing = session.get(TeamStanding, (comp.id, team_id))
     if standing is None:
         standing = TeamStanding(competition_id=comp.id, team_id=team_id)
@@ -65,13 +70,15 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
 
 def leaderboard_view(session: Session, comp: Competition, caller: Caller, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
-    from server.services.access import check_private_board
+    from server.services.access import can_see_public_scores, check_private_board
     from server.services.snapshot import snapshot_boards
 
     if split == "private":
         check_private_board(caller, comp)
     frozen = snapshot_boards(session, comp) if comp.frozen_at is not None else None
-    if frozen is not None:
+    if frozen is not None and split == "public" and not can_see_public_scores(caller, comp):
+        entries = public_board(session, comp)  # the Ladder board: the snapshot's holds raw public scores
+    elif frozen is not None:
         entries = frozen[1] if split == "public" else frozen[2]
     else:
         entries = public_board(session, comp) if split == "public" else build_boards(session, comp).private
