@@ -28,7 +28,7 @@ from server.models import PENDING_STATUSES, Submission
 from server.runtime import Runtime
 from server.services.scoring_jobs import record_failure, run_scoring
 
-__all__ = ["job_id", "enqueue_scoring", "score_job", "bind_runtime", "ScoringWorker", "reconcile", "ReconcileReport"]
+__all__ = ["job_id", "enqueue_scoring", "score_job", "enqueue_confidence", "confidence_job", "bind_runtime", "ScoringWorker", "reconcile", "ReconcileReport"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,26 @@ def enqueue_scoring(rt: Runtime, submission_id: str) -> bool:
         log.warning("could not queue submission %s (%s); the reconciler will retry", submission_id,
                     type(exc).__name__)
         return False
+
+
+def enqueue_confidence(rt: Runtime, competition_id: int) -> bool:
+    """Queue the rank confidence of a frozen competition; an outage is logged (`hackathon verify`
+    reports a missing one, and the next freeze-time job or a re-queue computes it)."""
+    try:
+        rt.queue.enqueue(confidence_job, competition_id, job_id=f"confidence-{competition_id}",
+                         job_timeout=rt.config["JOB_TIMEOUT"], result_ttl=rt.config["RESULT_TTL"],
+                         failure_ttl=rt.config["FAILURE_TTL"], description=f"rank confidence of competition {competition_id}")
+        return True
+    except redis.RedisError as exc:
+        log.warning("could not queue the rank confidence of competition %s (%s)", competition_id, type(exc).__name__)
+        return False
+
+
+def confidence_job(competition_id: int) -> str:
+    """The RQ job computing a frozen competition's rank confidence."""
+    from server.services.confidence import compute_confidence
+
+    return compute_confidence(_worker_runtime(), competition_id)
 
 
 def score_job(submission_id: str) -> str:

@@ -83,6 +83,13 @@ def leaderboard_view(session: Session, comp: Competition, caller: Caller, split:
     else:
         entries = public_board(session, comp) if split == "public" else build_boards(session, comp).private
     fields = _PUBLIC_FIELDS if split == "public" else _PRIVATE_FIELDS
+    if split == "private":
+        from server.services.confidence import confidence_by_team
+
+        # Rank interval, P(beats next) and tied flags, once the post-freeze job has stored them.
+        confidence = (confidence_by_team(session, comp) if frozen is not None else None) or {}
+        entries = [{**e, "confidence": confidence.get(e["team_id"])} for e in entries]
+        fields = (*fields, "confidence")
     return {
         "competition": comp.slug, "split": split, "frozen": comp.frozen_at is not None,
         "published": comp.published_at is not None,
