@@ -20,7 +20,7 @@ from scoring.bootstrap import replicate_scores
 from scoring.rowstats import has_row_losses, row_losses
 from scoring.tasks import Task
 
-__all__ = ["Evidence", "LadderDecision", "evidence_for", "judge", "LADDER_REPLICATES"]
+__all__ = ["Evidence", "LadderDecision", "evidence_for", "judge", "released_score", "LADDER_REPLICATES"]
 
 Array = np.ndarray
 LADDER_REPLICATES = 200
@@ -81,6 +81,16 @@ def judge(task: Task, y_true: Array, y_pred: Array, public_score: float, best: E
     se = float(np.std(scores[:, 0] - scores[:, 1], ddof=1))
     margin = sign * (public_score - best.reference)
     return LadderDecision(_beats(margin, se, best.reference), se, margin), new
+
+
+def released_score(task: Task, score: float, public_rows: int) -> float:
+    """The Ladder value a team sees: the score rounded to a step of 1/n of the metric's range
+    (1/n when unbounded), n the public rows: Blum & Hardt's [ℓ]_{1/n}. Without it, the value shown
+    after an accepted submission would carry its exact score and with it a decodable message."""
+    metric = task.get_metric()
+    span = metric.upper_bound - metric.lower_bound
+    step = (span if np.isfinite(span) else 1.0) / max(public_rows, 1)
+    return float(np.round(score / step) * step) + 0.0
 
 
 def _beats(margin: float, se: float, reference: float) -> bool:

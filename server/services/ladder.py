@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from scoring import Labels, Task
-from scoring.ladder import Evidence, judge
+from scoring.ladder import Evidence, judge, released_score
 from scoring.predictions import Predictions
 from server.models import Competition, LadderBest, Submission
 
@@ -40,12 +40,12 @@ def judge_submission(session: Session, comp: Competition, task: Task, labels: La
         row.submission_id, row.kind, row.reference = sub.id, evidence.kind, evidence.reference
         row.shape = ",".join(str(d) for d in evidence.values.shape)
         row.evidence, row.updated_at = evidence.to_bytes(), now
-        sub.ladder, sub.ladder_score = "improved", public_score
+        sub.ladder, sub.ladder_score = "improved", released_score(task, public_score, len(rows.index))
     else:
         assert row is not None
         previous = session.get(Submission, row.submission_id)
         sub.ladder = "not_significant"
-        sub.ladder_score = previous.public_score if previous is not None else None
+        sub.ladder_score = previous.ladder_score if previous is not None else None
 
 
 def ladder_best_id(session: Session, comp: Competition, team_id: int) -> str | None:

@@ -24,16 +24,19 @@ __all__ = ["refresh_standing", "public_board", "leaderboard_view"]
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     """Recompute one team's row from its submissions (at most a few hundred rows, indexed)."""
     rows = session.execute(
-        sa.select(Submission.id, Submission.status, Submission.public_score, Submission.received_at)
+        sa.select(Submission.id, Submission.status, Submission.public_score, Submission.received_at,
+                  Submission.ladder_score)
         .where(Submission.competition_id == comp.id, Submission.team_id == team_id)
     ).all()
     counted = [r for r in rows if r.status in COUNTED_STATUSES]
     scored = [r for r in rows if r.status == "scored" and r.public_score is not None]
     best = best_ranked(comp, scored, lambda r: r.public_score, lambda r: r.received_at, lambda r: r.id)
+    ladder_id = None
     if comp.public_feedback == "ladder":
         # The board shows the Ladder value: the public score of the team's last significant improvement.
         ladder_id = ladder_best_id(session, comp, team_id)
-        best = next((r for r in scored if r.id == ladder_id), best if ladder_id is None else None)
+        if ladder_id is not None:
+            best = next((r for r in scored if r.id == ladder_id), None)
     standing = session.get(TeamStanding, (comp.id, team_id))
     if standing is None:
         standing = TeamStanding(competition_id=comp.id, team_id=team_id)
@@ -41,8 +44,9 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.entries = len(counted)
     standing.last_submission_at = max((r.received_at for r in counted), default=None)
     standing.best_submission_id = best.id if best else None
-    standing.best_score = best.public_score if best else None
-    standing.sort_key = sort_key(comp, best.public_score) if best else None
+    score = None if best is None else best.ladder_score if ladder_id is not None else best.public_score
+    standing.best_score = score
+    standing.sort_key = sort_key(comp, score) if score is not None else None
     standing.best_received_at = best.received_at if best else None
 
 
