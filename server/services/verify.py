@@ -253,6 +253,8 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
         report.add("labels", "snapshot", f"snapshot labels SHA-256 {content.get('labels_sha256')} differs from the "
                                          f"competition's {comp.labels_sha256}")
     settings = content.get("competition", {}).get("settings")
+    if isinstance(settings, dict) and "public_feedback" not in settings:
+        settings = {**settings, "public_feedback": "exact"}  # frozen before the mode existed: exact
     if settings != settings_dict(comp):
         changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
         report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
