@@ -198,4 +198,21 @@ def reconcile(rt: Runtime, *, grace_seconds: int | None = None) -> ReconcileRepo
             pass
         if enqueue_scoring(rt, sub.id):
             report.requeued.append(sub.id)
+    _queue_missing_confidence(rt)
     return report
+
+
+def _queue_missing_confidence(rt: Runtime) -> None:
+    """Queue the rank confidence of a frozen competition that has none and no job (e.g. the queue
+    was down at the freeze). A failed job is kept by RQ and not retried here: verify reports it."""
+    from server.models import Competition, RankConfidence
+
+    with rt.session() as session:
+        missing = list(session.execute(
+            sa.select(Competition.id).outerjoin(RankConfidence, RankConfidence.competition_id == Competition.id)
+            .where(Competition.frozen_at.is_not(None), RankConfidence.competition_id.is_(None))).scalars())
+    for competition_id in missing:
+        try:
+            Job.fetch(f"confidence-{competition_id}", connection=rt.redis)
+        except NoSuchJobError:
+            enqueue_confidence(rt, competition_id)

@@ -190,9 +190,21 @@ def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *,
         comp.updated_at = now
         after = settings_dict(comp)
         changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+        if "public_feedback" in changed or "precision" in changed:
+            _refresh_standings(session, comp)
         append_action(session, actor=actor, action="competition.update", at=now,
                       competition_id=comp.id, payload={"slug": slug, "changed": changed})
     return comp
+
+
+def _refresh_standings(session: Session, comp: Competition) -> None:
+    """Recompute every team's public standing: what the board shows depends on the mode and precision."""
+    from server.models import TeamStanding
+    from server.services.leaderboard import refresh_standing  # imported here: leaderboard imports this module's users
+
+    session.flush()
+    for team_id in session.execute(sa.select(TeamStanding.team_id).where(TeamStanding.competition_id == comp.id)).scalars().all():
+        refresh_standing(session, comp, team_id)
 
 
 def settings_dict(comp: Competition) -> dict[str, Any]:

@@ -80,3 +80,25 @@ def test_verify_fails_when_a_stored_confidence_value_is_altered(env: Env) -> Non
     messages = [d.message for d in verify(env.rt, "tiny").differences if d.kind == "confidence"]
     assert any("freeze.confidence entry recorded" in m for m in messages)
     assert any("recomputed True" in m for m in messages)
+
+
+def test_the_reconciler_queues_a_missing_confidence_job(env: Env) -> None:
+    from rq.job import Job
+
+    from server.queue import reconcile
+
+    env.competition()
+    env.upload(env.team("solo"), tiny_predictions(0.5))
+    env.work()
+    env.advance(days=8)
+    assert env.client.post("/api/v1/competitions/tiny/freeze", headers=_auth(env.organizer)).status_code == 200
+    Job.fetch("confidence-1", connection=env.rt.redis).delete()  # as if the queue had been down
+    award = env.get("/api/v1/competitions/tiny/award", env.organizer).get_json()
+    assert award["confidence_computed"] is False
+    reconcile(env.rt)  # (each worker also runs it as part of its maintenance)
+    assert Job.fetch("confidence-1", connection=env.rt.redis).get_status() == "queued"
+    env.work()
+    award = env.get("/api/v1/competitions/tiny/award", env.organizer).get_json()
+    assert award["confidence_computed"] is True
+    assert award["pending"][0]["confidence"] == {"rank_low": 1, "rank_high": 1, "p_beats_next": None,
+                                                 "bayes_factor_next": None, "tied_with_next": None}

@@ -74,3 +74,22 @@ def test_probe_signs_flag_a_few_row_prober(env: Env) -> None:
     assert teams["prober"]["flagged"] and teams["prober"]["few_row_changes"] == 3
     assert teams["prober"]["min_changed_rows"] == 2  # each probe reverts the last row and changes the next
     assert not teams["honest"]["flagged"] and teams["honest"]["near_constant"] == 1
+
+
+def test_switching_to_ladder_mode_shows_ladder_values_from_the_next_submission(env: Env) -> None:
+    from server.services.competitions import CompetitionSettings, update_competition
+
+    env.competition(daily_limit=20)
+    token = env.team("switcher")
+    env.upload(token, tiny_predictions(1.0))
+    env.work()
+    env.advance(minutes=1)
+    update_competition(env.rt, "tiny", CompetitionSettings(public_feedback="ladder"), actor="test")
+    assert _subs(env, token)[0]["public_score"] is None  # hidden at once, also for the earlier submission
+    env.upload(token, _one_row_better())
+    env.work()
+    subs = _subs(env, token)
+    assert [s["ladder"] for s in subs] == [None, "improved"]  # the first judged submission has nothing to beat
+    update_competition(env.rt, "tiny", CompetitionSettings(public_feedback="exact"), actor="test")
+    board = env.get("/api/v1/competitions/tiny/leaderboard").get_json()["entries"]
+    assert board[0]["score"] == 0.9487  # exact again: the best public score, refreshed at the switch
