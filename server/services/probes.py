@@ -40,7 +40,9 @@ def probe_signs(rt: Runtime, comp: Competition, task: Task, labels: Labels, sub:
                        sa.and_(Submission.received_at == sub.received_at, Submission.id < sub.id)))
             .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1)).scalar_one_or_none()
     changed = None
-    if previous is not None:
+    if previous == sub.sha256:
+        changed = 0  # the same bytes again: nothing to read
+    elif previous is not None:
         try:
             before = read_predictions(rt.storage.submission_path(previous), labels, task,
                                       max_bytes=comp.max_upload_bytes * 10)
