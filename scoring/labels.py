@@ -30,6 +30,7 @@ class SplitRows:
     index: np.ndarray  # positions in labels order, ascending
     y_true: np.ndarray  # (n,) for a single-target metric, else (n, k) Fortran order
     groups: np.ndarray | None  # group codes (metrics with a group column), else None
+    clusters: np.ndarray | None = None  # codes of the task's cluster_column (else the groups), else None
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +90,9 @@ def read_labels(
     fields = [Field(t.name, t.kind, t.classes) for t in task.targets]
     if group is not None:
         fields.append(Field(group, "text"))
+    cluster = task.cluster_column
+    if cluster is not None and cluster != group:
+        fields.append(Field(cluster, "text"))
     has_usage = USAGE_COLUMN in header
     if has_usage:
         fields.append(Field(USAGE_COLUMN, "usage"))
@@ -110,13 +114,15 @@ def read_labels(
             if not np.isin(parsed.column(name), (0.0, 1.0)).all():
                 raise LabelsError(f"{where}: metric {metric.name} needs true values 0 or 1 in {name}; found others")
     groups = parsed.column(group) if group is not None else None
+    clusters = parsed.column(cluster) if cluster is not None else groups
     rows = {}
     for name, mask in (("public", public_mask), ("private", ~public_mask)):
         index = np.flatnonzero(mask)
         if index.size == 0:
             how = "the Usage column marks no row" if has_usage else "no row is"
             raise LabelsError(f"{where}: {how} {name.capitalize()}; both splits need rows")
-        rows[name] = SplitRows(index, _gather(parsed, task, index), None if groups is None else groups[index])
+        rows[name] = SplitRows(index, _gather(parsed, task, index), None if groups is None else groups[index],
+                               None if clusters is None else clusters[index])
         _self_check(where, task, name, rows[name])
     return Labels(
         ids=parsed.ids, public_mask=public_mask, sha256=sha256, rows=parsed.rows, split=split, seed=str(seed),

@@ -15,10 +15,10 @@ from scoring._threads import both
 from scoring.errors import Problem, SubmissionRejected
 from scoring.labels import Labels, SplitRows
 from scoring.metrics import Metric
-from scoring.predictions import read_predictions
+from scoring.predictions import Predictions, read_predictions
 from scoring.tasks import Task
 
-__all__ = ["SCORER_VERSION", "Score", "score"]
+__all__ = ["SCORER_VERSION", "Score", "score", "score_with_predictions"]
 
 # Bump whenever a score of some file could change (parsing, validation, a metric, the split).
 SCORER_VERSION = "1.0.0"
@@ -52,6 +52,12 @@ def score(source: SourceLike, labels: Labels, task: Task, *, max_bytes: int | No
         MetricError: the metric is undefined on a split (read_labels normally catches this).
         ValueError: the labels were read for another task.
     """
+    return score_with_predictions(source, labels, task, max_bytes=max_bytes)[0]
+
+
+def score_with_predictions(source: SourceLike, labels: Labels, task: Task, *,
+                           max_bytes: int | None = None) -> tuple[Score, Predictions]:
+    """score(), and the validated predictions aligned with the labels (for the Ladder and probes)."""
     started = time.perf_counter()
     metric = task.get_metric()
     kwargs = task.metric_kwargs()
@@ -70,7 +76,7 @@ def score(source: SourceLike, labels: Labels, task: Task, *, max_bytes: int | No
         greater_is_better=metric.greater_is_better,
         scorer_version=SCORER_VERSION,
         seconds=time.perf_counter() - started,
-    )
+    ), predictions
 
 
 def _evaluate(metric: Metric, kwargs: dict[str, Any], rows: SplitRows, y_pred: np.ndarray, split: str) -> float:

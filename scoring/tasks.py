@@ -33,9 +33,11 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "public_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number between 0 and 1 (exclusive)"),
     "max_upload_mb": (lambda v: _is_number(v) and v > 0, "a number of megabytes > 0"),
     "timezone": (lambda v: isinstance(v, str) and bool(v.strip()), "an IANA time zone name such as 'Asia/Seoul'"),
+    "public_feedback": (lambda v: v in ("exact", "rounded", "ladder"), "one of 'exact', 'rounded', 'ladder'"),
 }
 
-_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column", "kind"}
+_TASK_KEYS = {"slug", "title_ko", "title_en", "description_ko", "description_en", "id_column", "kind",
+              "cluster_column"}
 _REQUIRED_TASK_KEYS = ("slug", "title_ko", "title_en", "id_column")
 _TABLES = ("task", "metric", "targets", "defaults", "code")
 KINDS_OF_TASK = ("csv", "code")
@@ -121,6 +123,8 @@ class Task:
     source: str = ""
     kind: str = "csv"  # "csv": teams upload predictions; "code": teams upload submit.zip (see code)
     code: CodeSpec | None = None
+    # A labels column whose rows are resampled together by the rank-confidence bootstrap.
+    cluster_column: str | None = None
 
     @property
     def target_names(self) -> list[str]:
@@ -236,6 +240,12 @@ class _Parser:
         if kind != "code" and "code" in doc:
             raise self.fail("code", 'a [code] table needs kind = "code" in [task]')
         code = self.code(self.table(doc, "code", required=False)) if kind == "code" else None
+        cluster = info.get("cluster_column")
+        if cluster is not None:
+            cluster = self.column_name(cluster, "task.cluster_column")
+            if cluster in (id_column, *(t.name for t in targets)) or cluster.casefold() == USAGE_COLUMN.casefold():
+                raise self.fail("task.cluster_column", f"{cluster!r} must be a separate column of the hidden labels, "
+                                                       f"not the id, a target or {USAGE_COLUMN}")
         return Task(
             kind=kind,
             code=code,
@@ -250,6 +260,7 @@ class _Parser:
             metric_params=params,
             defaults=self.defaults(self.table(doc, "defaults", required=False)),
             source=self.source,
+            cluster_column=cluster,
         )
 
     def targets(self, value: object) -> tuple[Target, ...]:

@@ -69,6 +69,10 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_FRACTION": 0.3,
     # Largest accepted upload, in MB (10^6 bytes).
     "MAX_UPLOAD_MB": 100,
+    # Bootstrap replicates of the rank confidence computed after each freeze (seeded by the snapshot).
+    "CONFIDENCE_REPLICATES": 1000,
+    # What teams see of their public scores: exact | rounded | ladder (README "Public feedback").
+    "PUBLIC_FEEDBACK": "exact",
     # Web server (serve/demo).
     "HOST": "127.0.0.1",
     "PORT": 8000,
@@ -84,7 +88,7 @@ DEFAULTS: dict[str, Any] = {
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
     "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "PORT", "WEB_PROCESSES", "WEB_THREADS",
-    "EMBEDDED_CODE_WORKERS",
+    "EMBEDDED_CODE_WORKERS", "CONFIDENCE_REPLICATES",
 }
 
 

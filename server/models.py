@@ -14,7 +14,7 @@ from server.statuses import COUNTED_STATUSES, PENDING_STATUSES, SubmissionStatus
 
 __all__ = [
     "Competition", "Team", "TeamMember", "Token", "Submission", "FinalSelection", "TeamStanding",
-    "ActionLogEntry", "Snapshot", "Verification", "ScoreHistory", "DataFile",
+    "ActionLogEntry", "Snapshot", "Verification", "ScoreHistory", "DataFile", "LadderBest", "RankConfidence",
     "COUNTED_STATUSES", "PENDING_STATUSES", "ROLES",
 ]
 
@@ -54,6 +54,7 @@ class Competition(Base):
     max_final: Mapped[int] = mapped_column(sa.Integer)
     precision: Mapped[int] = mapped_column(sa.Integer)
     max_upload_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    public_feedback: Mapped[str] = mapped_column(sa.String(16), default="exact")  # exact | rounded | ladder
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -124,6 +125,13 @@ class Submission(Base):
     # Code competitions: Kaggle's outcome class and what the team may see of the run (JSON).
     outcome: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     run_info: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # The Ladder (public_feedback = ladder): "improved" | "not_significant", and the team's
+    # Ladder value after this submission (the public score of its best so far).
+    ladder: Mapped[str | None] = mapped_column(sa.String(16), nullable=True)
+    ladder_score: Mapped[float | None] = mapped_column(sa.Double, nullable=True)
+    # Probe signs: rows changed since the team's previous scored submission; near-constant values.
+    changed_rows: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    near_constant: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
 
 
 class FinalSelection(Base):
@@ -225,3 +233,31 @@ class DataFile(Base):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     stored_name: Mapped[str] = mapped_column(sa.String(300))  # relative to the instance folder
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LadderBest(Base):
+    """A team's current Ladder best: what scoring.ladder.Evidence keeps (float32 bytes per public row)."""
+
+    __tablename__ = "ladder_bests"
+
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # loss | predictions
+    reference: Mapped[float] = mapped_column(sa.Double)
+    shape: Mapped[str] = mapped_column(sa.String(32))  # e.g. "1200" or "1200,14"
+    evidence: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankConfidence(Base):
+    """The final board's rank confidence, computed after the freeze; canonical JSON and its
+    SHA-256, which the action log's `freeze.confidence` entry records (the hash chain covers it)."""
+
+    __tablename__ = "rank_confidences"
+
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"), primary_key=True)
+    snapshot_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))

@@ -28,8 +28,8 @@ from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.scoring_jobs import record_failure, run_scoring
 
-__all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "bind_runtime", "ScoringWorker", "reconcile",
-           "ReconcileReport", "live_workers"]
+__all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "enqueue_confidence", "confidence_job", "bind_runtime",
+           "ScoringWorker", "reconcile", "ReconcileReport", "live_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,26 @@ def enqueue_scoring(rt: Runtime, submission_id: str) -> bool:
         log.warning("could not queue submission %s (%s); the reconciler will retry", submission_id,
                     type(exc).__name__)
         return False
+
+
+def enqueue_confidence(rt: Runtime, competition_id: int) -> bool:
+    """Queue the rank confidence of a frozen competition; an outage is logged (`hackathon verify`
+    reports a missing one, and the next freeze-time job or a re-queue computes it)."""
+    try:
+        rt.queue.enqueue(confidence_job, competition_id, job_id=f"confidence-{competition_id}",
+                         job_timeout=rt.config["JOB_TIMEOUT"], result_ttl=rt.config["RESULT_TTL"],
+                         failure_ttl=rt.config["FAILURE_TTL"], description=f"rank confidence of competition {competition_id}")
+        return True
+    except redis.RedisError as exc:
+        log.warning("could not queue the rank confidence of competition %s (%s)", competition_id, type(exc).__name__)
+        return False
+
+
+def confidence_job(competition_id: int) -> str:
+    """The RQ job computing a frozen competition's rank confidence."""
+    from server.services.confidence import compute_confidence
+
+    return compute_confidence(_worker_runtime(), competition_id)
 
 
 def score_job(submission_id: str) -> str:
@@ -213,4 +233,21 @@ def reconcile(rt: Runtime, *, grace_seconds: int | None = None) -> ReconcileRepo
             pass
         if enqueue_scoring(rt, sub.id):
             report.requeued.append(sub.id)
+    _queue_missing_confidence(rt)
     return report
+
+
+def _queue_missing_confidence(rt: Runtime) -> None:
+    """Queue the rank confidence of a frozen competition that has none and no job (e.g. the queue
+    was down at the freeze). A failed job is kept by RQ and not retried here: verify reports it."""
+    from server.models import Competition, RankConfidence
+
+    with rt.session() as session:
+        missing = list(session.execute(
+            sa.select(Competition.id).outerjoin(RankConfidence, RankConfidence.competition_id == Competition.id)
+            .where(Competition.frozen_at.is_not(None), RankConfidence.competition_id.is_(None))).scalars())
+    for competition_id in missing:
+        try:
+            Job.fetch(f"confidence-{competition_id}", connection=rt.redis)
+        except NoSuchJobError:
+            enqueue_confidence(rt, competition_id)

@@ -78,7 +78,7 @@ def get_audit(slug: str) -> Response:
     if fmt not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}, found {fmt!r}")
     if table not in TABLES or (fmt == "json" and table != "submissions"):
-        raise BadRequest(f"table must be one of {', '.join(TABLES)} (csv only; json holds both), found {table!r}")
+        raise BadRequest(f"table must be one of {', '.join(TABLES)} (csv only; json holds them all), found {table!r}")
     rt = current_runtime()
     caller = current_caller()
     if fmt == "csv":

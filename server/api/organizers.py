@@ -9,6 +9,8 @@ from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
 from server.services.access import MANAGE
+from server.services.competitions import get_competition
+from server.services.probes import probe_report
 from server.services.teams import create_team, team_to_dict
 
 bp = Blueprint("organizers", __name__)
@@ -31,3 +33,11 @@ def post_team() -> ResponseReturnValue:
     body = team_to_dict(new.team)
     body["token"] = new.token
     return jsonify(body), 201
+
+
+@bp.get("/api/v1/competitions/<slug>/probes")
+@require(MANAGE)
+def get_probes(slug: str) -> ResponseReturnValue:
+    rt = current_runtime()
+    with rt.session() as session:
+        return jsonify(probe_report(session, get_competition(session, slug)))

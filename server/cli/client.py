@@ -68,7 +68,10 @@ def submit_command(server: str, token: str, competition: str, note: str | None, 
     elif wait:
         click.echo("", err=True)
         if sub["status"] == SubmissionStatus.SCORED:
-            click.echo(f"scored: public score {sub['public_score']}")
+            if sub.get("ladder"):  # ladder mode: no public score per submission, only the Ladder value
+                click.echo(f"scored: {sub['ladder'].replace('_', ' ')}; your ladder score {sub['ladder_score']}")
+            else:
+                click.echo(f"scored: public score {sub['public_score']}")
         else:
             click.echo(f"{sub['status']}: {sub['message']}")
         run = sub.get("run") or {}  # code competitions: outcome class, times, install log

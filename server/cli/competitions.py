@@ -40,6 +40,9 @@ def _settings_options(f, create: bool = False):  # type: ignore[no-untyped-def]
         click.option("--precision", type=int, help="Decimals shown and ranked. " + default_help("precision")),
         click.option("--max-upload-mb", type=float,
                      help="Largest accepted upload, in MB. " + default_help("max_upload_mb")),
+        click.option("--public-feedback", type=click.Choice(["exact", "rounded", "ladder"]),
+                     help="What teams see of public scores: exact; rounded (precision 5 unless --precision); "
+                          "ladder (only the Ladder value, see README). " + default_help("public_feedback")),
         click.option("--title-ko", help="Korean title (default: the task's)."),
         click.option("--title-en", help="English title (default: the task's)."),
     ]
@@ -54,6 +57,7 @@ def _settings(kwargs: dict[str, object], public_fraction: float | None = None) -
         daily_limit=kwargs["daily_limit"], total_limit=kwargs["total_limit"],  # type: ignore[arg-type]
         max_final=kwargs["max_final"], precision=kwargs["precision"],  # type: ignore[arg-type]
         max_upload_mb=kwargs["max_upload_mb"], public_fraction=public_fraction,  # type: ignore[arg-type]
+        public_feedback=kwargs["public_feedback"],  # type: ignore[arg-type]
         title_ko=kwargs["title_ko"], title_en=kwargs["title_en"],  # type: ignore[arg-type]
     )
 

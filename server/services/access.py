@@ -5,6 +5,8 @@ the caller reached us. The README's "Who sees what" table is this module in word
 compare the two.
 
 - private scores: organizers always; judges once the competition is frozen; everyone once published;
+- a submission's public score: organizers and judges always; teams and the public except in
+  `ladder` mode before publication (they see only the Ladder value: README "Public feedback");
 - award standings and audits: organizers always; judges once frozen; nobody else;
 - submissions and their files: the owning team, organizers and judges; another team's id reads
   as unknown (404), so ids are not confirmed to exist;
@@ -26,7 +28,7 @@ from server.models import Competition, Submission
 __all__ = [
     "Gate", "MANAGE", "SUBMIT", "READ_SUBMISSIONS", "READ_FINAL",
     "can_manage", "can_submit", "can_choose_finals", "can_list_submissions",
-    "can_see_private_scores", "can_read_award", "can_read_audit",
+    "can_see_private_scores", "can_see_public_scores", "can_read_award", "can_read_audit",
     "can_read_submission", "can_download_submission_file",
     "check_gate", "check_list_submissions", "check_award", "check_audit", "check_private_board", "check_submission",
     "check_submission_file", "own_team",
@@ -89,6 +91,14 @@ def can_see_private_scores(caller: Caller, comp: Competition) -> bool:
     if _published(comp) or caller.role is Role.ORGANIZER:
         return True
     return caller.role is Role.JUDGE and _frozen(comp)
+
+
+def can_see_public_scores(caller: Caller, comp: Competition) -> bool:
+    """Each submission's own public score. In `ladder` mode teams and the public see only the
+    Ladder value (a raw score per submission is what probing needs) until publication."""
+    if caller.role in (Role.ORGANIZER, Role.JUDGE) or _published(comp):
+        return True
+    return comp.public_feedback != "ladder"
 
 
 def can_read_award(caller: Caller, comp: Competition) -> bool:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from server.caller import Caller
 from server.errors import BadRequest
-from server.models import ActionLogEntry, Competition, Submission
+from server.models import ActionLogEntry, Competition, RankConfidence, Submission
 from server.runtime import Runtime
 from server.services.access import can_see_private_scores, check_audit
 from server.services.boards import build_boards, team_names
@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 FORMATS = ("csv", "json")
-TABLES = ("submissions", "log")
+TABLES = ("submissions", "log", "confidence")
+CONFIDENCE_COLUMNS = ("rank", "team", "team_id", "submission_id", "rank_low", "rank_high", "wins_next",
+                      "losses_next", "p_beats_next", "bayes_factor_next", "tied_with_next")
 BATCH = 1000
 
 COLUMNS = (
@@ -45,7 +47,8 @@ COLUMNS = (
     "status", "message", "public_score", "private_score", "final", "metric", "scorer_version",
     "labels_sha256", "scoring_seconds", "attempts", "snapshot_sha256",
 )
-NUMERIC = {"team_id", "bytes", "rows", "public_score", "private_score", "scoring_seconds", "attempts"}
+NUMERIC = {"team_id", "bytes", "rows", "public_score", "private_score", "scoring_seconds", "attempts",
+           "rank", "rank_low", "rank_high", "wins_next", "losses_next", "p_beats_next", "bayes_factor_next"}
 LOG_COLUMNS = ("id", "created_at_utc", "actor", "action", "competition_id", "payload", "prev_sha256", "sha256")
 CHAIN_RULE = ('sha256 = SHA-256 of the UTF-8 canonical JSON (sorted keys, separators "," and ":", no ASCII '
               'escaping) of {"prev": prev_sha256, "at": created_at_utc, "actor", "action", '
@@ -69,6 +72,8 @@ class _Context:
     snapshot_sha256: str | None
     snapshot_text: str | None
     include_private: bool
+    confidence_sha256: str | None = None
+    confidence_text: str | None = None
 
 
 def _context(session: Session, comp: Competition, caller: Caller) -> _Context:
@@ -78,8 +83,10 @@ def _context(session: Session, comp: Competition, caller: Caller) -> _Context:
         finals = {sid: f["mode"] for f in snapshot_content(snapshot)["finals"] for sid in f["submission_ids"]}
     else:
         finals = build_boards(session, comp).final_flags()
+    confidence = session.get(RankConfidence, comp.id)
     return _Context(comp, team_names(session), finals, snapshot.sha256 if snapshot else None,
-                    snapshot.content if snapshot else None, can_see_private_scores(caller, comp))
+                    snapshot.content if snapshot else None, can_see_private_scores(caller, comp),
+                    confidence.sha256 if confidence else None, confidence.content if confidence else None)
 
 
 def iter_submissions(rt: Runtime, comp_id: int, columns: tuple[Any, ...] = (Submission,),
@@ -153,6 +160,12 @@ def audit_csv(rt: Runtime, slug: str, caller: Caller, table: str = "submissions"
 
 
 def _csv_lines(rt: Runtime, ctx: _Context, table: str) -> Iterator[str]:
+    if table == "confidence":
+        yield _csv_line(list(CONFIDENCE_COLUMNS))
+        if ctx.confidence_text is not None and ctx.include_private:
+            for entry in json.loads(ctx.confidence_text)["entries"]:
+                yield _csv_line([_cell(c, entry[c]) if c != "tied_with_next" else entry[c] for c in CONFIDENCE_COLUMNS])
+        return
     if table == "log":
         yield _csv_line(list(LOG_COLUMNS))
         for entry in _log_entries(rt):
@@ -200,6 +213,10 @@ def _json_chunks(rt: Runtime, ctx: _Context) -> Iterator[str]:
         "snapshot": None if ctx.snapshot_sha256 is None else {
             "sha256": ctx.snapshot_sha256, "rule": SNAPSHOT_RULE,
             "content": ctx.snapshot_text if ctx.include_private else None},
+        # The post-freeze rank confidence, canonical text as hashed (its SHA-256 is in the action log).
+        "rank_confidence": None if ctx.confidence_sha256 is None else {
+            "sha256": ctx.confidence_sha256, "rule": SNAPSHOT_RULE,
+            "content": ctx.confidence_text if ctx.include_private else None},
     }
     yield _dumps(head)[:-1] + ',"submissions":['
     first = True

@@ -19,6 +19,7 @@ from server.runtime import Runtime
 from server.services.access import can_see_private_scores, check_award
 from server.services.actionlog import append_action
 from server.services.competitions import get_competition
+from server.services.confidence import confidence_by_team
 from server.services.snapshot import get_snapshot, snapshot_content
 from server.services.teams import get_team, get_team_by_name
 from server.timeutil import isoformat_local, isoformat_utc
@@ -112,6 +113,7 @@ def award_standings(session: Session, comp: Competition, *, include_scores: bool
         raise Conflict(f"competition '{comp.slug}' is not frozen; the award standings come from the frozen "
                        "final standings", code="not_frozen")
     board = snapshot_content(snapshot)["private_board"]
+    confidence = confidence_by_team(session, comp)
     teams = {t.id: t for t in session.execute(
         sa.select(Team).where(Team.id.in_([e["team_id"] for e in board]))).scalars()}
     checks = {v.team_id: v for v in session.execute(
@@ -125,7 +127,8 @@ def award_standings(session: Session, comp: Competition, *, include_scores: bool
         state = check.state if check else "pending"
         item: dict[str, Any] = {"private_rank": entry["rank"], "team": entry["team"], "team_id": entry["team_id"],
                                 "submission_id": entry["submission_id"], "public_rank": entry["public_rank"],
-                                "verification": state, "eligible": teams[entry["team_id"]].eligible}
+                                "verification": state, "eligible": teams[entry["team_id"]].eligible,
+                                "confidence": None if confidence is None else confidence.get(entry["team_id"])}
         if include_scores:
             item["score"] = entry["score"]
         if state == "disqualified":
@@ -140,6 +143,7 @@ def award_standings(session: Session, comp: Competition, *, include_scores: bool
             standings.append({"award_rank": len(standings) + 1, **item})
     return {"competition": comp.slug, "snapshot_sha256": snapshot.sha256, "metric": comp.metric,
             "greater_is_better": comp.greater_is_better, "published": comp.published_at is not None,
+            "confidence_computed": confidence is not None,
             "standings": standings, "disqualified": disqualified, "pending": pending,
             "not_eligible": not_eligible}
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Setting", "SETTINGS", "SETTING_KEYS", "resolve", "check", "coerce", "default_help"]
+__all__ = ["PUBLIC_FEEDBACK_MODES", "ROUNDED_PRECISION", "Setting", "SETTINGS", "SETTING_KEYS", "resolve", "check", "coerce", "default_help"]
 
 
 def _is_int(v: object) -> bool:
@@ -36,6 +36,11 @@ def _is_zone(v: object) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+# exact: every public score to `precision` decimals; rounded: the same with fewer decimals;
+# ladder: a team sees only its Ladder value (scoring.ladder), never a submission's public score.
+PUBLIC_FEEDBACK_MODES = ("exact", "rounded", "ladder")
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,12 @@ SETTINGS: tuple[Setting, ...] = (
             "a number between 0 and 1 (exclusive)", "share of rows on the public board (labels without Usage)"),
     Setting("max_upload_mb", float, lambda v: _is_number(v) and 0 < v <= 10_000,
             "a number of megabytes in (0, 10000]", "largest accepted upload"),
+    Setting("public_feedback", str, lambda v: v in PUBLIC_FEEDBACK_MODES, "one of exact, rounded, ladder",
+            "what teams see of public scores: exact, fewer digits, or the Ladder"),
 )
 SETTING_KEYS = tuple(s.key for s in SETTINGS)
+# Decimals shown in `rounded` mode when the organizer gives no precision (fewer than exact's 6).
+ROUNDED_PRECISION = 5
 _BY_KEY = {s.key: s for s in SETTINGS}
 
 
@@ -113,6 +122,8 @@ def resolve(given: Mapping[str, Any], task_defaults: Mapping[str, Any], config: 
         if problem:
             raise fail(problem)
         values[s.key] = value
+    if values["public_feedback"] == "rounded" and given.get("precision") is None:
+        values["precision"] = min(values["precision"], ROUNDED_PRECISION)
     return values
 
 

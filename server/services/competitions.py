@@ -45,6 +45,7 @@ class CompetitionSettings:
     precision: int | None = None
     public_fraction: float | None = None
     max_upload_mb: float | None = None
+    public_feedback: str | None = None
     title_ko: str | None = None
     title_en: str | None = None
 
@@ -189,9 +190,21 @@ def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *,
         comp.updated_at = now
         after = settings_dict(comp)
         changed = {k: {"from": before[k], "to": after[k]} for k in after if before[k] != after[k]}
+        if "public_feedback" in changed or "precision" in changed:
+            _refresh_standings(session, comp)
         append_action(session, actor=actor, action="competition.update", at=now,
                       competition_id=comp.id, payload={"slug": slug, "changed": changed})
     return comp
+
+
+def _refresh_standings(session: Session, comp: Competition) -> None:
+    """Recompute every team's public standing: what the board shows depends on the mode and precision."""
+    from server.models import TeamStanding
+    from server.services.leaderboard import refresh_standing  # imported here: leaderboard imports this module's users
+
+    session.flush()
+    for team_id in session.execute(sa.select(TeamStanding.team_id).where(TeamStanding.competition_id == comp.id)).scalars().all():
+        refresh_standing(session, comp, team_id)
 
 
 def settings_dict(comp: Competition) -> dict[str, Any]:
@@ -200,6 +213,7 @@ def settings_dict(comp: Competition) -> dict[str, Any]:
         "timezone": comp.timezone, "daily_limit": comp.daily_limit, "total_limit": comp.total_limit,
         "max_final": comp.max_final, "precision": comp.precision,
         "public_fraction": comp.public_fraction, "max_upload_bytes": comp.max_upload_bytes,
+        "public_feedback": comp.public_feedback,
     }
 
 
@@ -215,6 +229,6 @@ def competition_to_dict(comp: Competition, now: datetime) -> dict[str, Any]:
         "timezone": comp.timezone, "daily_limit": comp.daily_limit, "total_limit": comp.total_limit,
         "max_final": comp.max_final, "precision": comp.precision,
         "public_fraction": comp.public_fraction, "public_rows": comp.public_rows, "rows": comp.labels_rows,
-        "max_upload_bytes": comp.max_upload_bytes,
+        "max_upload_bytes": comp.max_upload_bytes, "public_feedback": comp.public_feedback,
         "frozen_at": isoformat_utc(comp.frozen_at), "published_at": isoformat_utc(comp.published_at),
     }

@@ -127,7 +127,11 @@ def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
                                "public_teams": len(content["public_board"]),
                                "private_teams": len(content["private_board"]),
                                "labels_sha256": comp.labels_sha256, "scorer_version": SCORER_VERSION})
-        return snapshot_summary(comp, snapshot, content, include_private=True)
+        summary = snapshot_summary(comp, snapshot, content, include_private=True)
+    from server.queue import enqueue_confidence  # after the commit: the job reads the snapshot
+
+    enqueue_confidence(rt, comp.id)
+    return summary
 
 
 def _wait_for_arriving_uploads(rt: Runtime, comp: Competition, now: datetime) -> None:

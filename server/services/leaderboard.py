@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
 from server.services.boards import build_boards
+from server.services.ladder import ladder_best_id
 from server.services.ranking import best as best_ranked
 from server.services.ranking import shown, sort_key
 from server.statuses import SubmissionStatus
@@ -24,12 +25,19 @@ __all__ = ["refresh_standing", "public_board", "leaderboard_view"]
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     """Recompute one team's row from its submissions (at most a few hundred rows, indexed)."""
     rows = session.execute(
-        sa.select(Submission.id, Submission.status, Submission.public_score, Submission.received_at)
+        sa.select(Submission.id, Submission.status, Submission.public_score, Submission.received_at,
+                  Submission.ladder_score)
         .where(Submission.competition_id == comp.id, Submission.team_id == team_id)
     ).all()
     counted = [r for r in rows if r.status in COUNTED_STATUSES]
     scored = [r for r in rows if r.status == SubmissionStatus.SCORED and r.public_score is not None]
     best = best_ranked(comp, scored, lambda r: r.public_score, lambda r: r.received_at, lambda r: r.id)
+    ladder_id = None
+    if comp.public_feedback == "ladder":
+        # The board shows the Ladder value: the public score of the team's last significant improvement.
+        ladder_id = ladder_best_id(session, comp, team_id)
+        if ladder_id is not None:
+            best = next((r for r in scored if r.id == ladder_id), None)
     standing = session.get(TeamStanding, (comp.id, team_id))
     if standing is None:
         standing = TeamStanding(competition_id=comp.id, team_id=team_id)
@@ -37,8 +45,9 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.entries = len(counted)
     standing.last_submission_at = max((r.received_at for r in counted), default=None)
     standing.best_submission_id = best.id if best else None
-    standing.best_score = best.public_score if best else None
-    standing.sort_key = sort_key(comp, best.public_score) if best else None
+    score = None if best is None else best.ladder_score if ladder_id is not None else best.public_score
+    standing.best_score = score
+    standing.sort_key = sort_key(comp, score) if score is not None else None
     standing.best_received_at = best.received_at if best else None
 
 
@@ -66,17 +75,26 @@ _PRIVATE_FIELDS = ("rank", "team", "score", "submission_id", "received_at", "ent
 
 def leaderboard_view(session: Session, comp: Competition, caller: Caller, split: str) -> dict[str, Any]:
     """The leaderboard as the caller may see it; after the freeze, read from the snapshot."""
-    from server.services.access import check_private_board
+    from server.services.access import can_see_public_scores, check_private_board
     from server.services.snapshot import snapshot_boards
 
     if split == "private":
         check_private_board(caller, comp)
     frozen = snapshot_boards(session, comp) if comp.frozen_at is not None else None
-    if frozen is not None:
+    if frozen is not None and split == "public" and not can_see_public_scores(caller, comp):
+        entries = public_board(session, comp)  # the Ladder board: the snapshot's holds raw public scores
+    elif frozen is not None:
         entries = frozen[1] if split == "public" else frozen[2]
     else:
         entries = public_board(session, comp) if split == "public" else build_boards(session, comp).private
     fields = _PUBLIC_FIELDS if split == "public" else _PRIVATE_FIELDS
+    if split == "private":
+        from server.services.confidence import confidence_by_team
+
+        # Rank interval, P(beats next) and tied flags, once the post-freeze job has stored them.
+        confidence = (confidence_by_team(session, comp) if frozen is not None else None) or {}
+        entries = [{**e, "confidence": confidence.get(e["team_id"])} for e in entries]
+        fields = (*fields, "confidence")
     return {
         "competition": comp.slug, "split": split, "frozen": comp.frozen_at is not None,
         "published": comp.published_at is not None,

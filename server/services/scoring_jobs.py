@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import Any
 
-from scoring import SCORER_VERSION, ScoringError, SubmissionRejected, score
+from scoring import SCORER_VERSION, ScoringError, SubmissionRejected
+from scoring.score import score_with_predictions
+from server.db import LockKey
 from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
+from server.services.ladder import judge_submission
 from server.services.leaderboard import refresh_standing
+from server.services.probes import probe_signs
 from server.statuses import SubmissionStatus
 
 __all__ = ["run_scoring", "record_failure", "DECOMPRESSED_FACTOR"]
@@ -47,7 +52,8 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         return run_code_scoring(rt, submission_id, comp, task, path)
     try:
         labels = competition_labels(rt, comp)
-        result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
+        result, predictions = score_with_predictions(path, labels, task,
+                                                     max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:
         _finish(rt, submission_id, comp, status=SubmissionStatus.REJECTED, message=exc.message,
                 problems=[p.to_dict() for p in exc.problems], seconds=time.perf_counter() - started,
@@ -59,15 +65,26 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         log.error("submission %s cannot be scored: %s", submission_id, exc)
         record_failure(rt, submission_id, f"the metric could not be computed ({type(exc).__name__})", final=True)
         return SubmissionStatus.FAILED
-    _finish(rt, submission_id, comp, status=SubmissionStatus.SCORED, public=result.public_score, private=result.private_score,
-            rows=result.rows, seconds=time.perf_counter() - started, labels_sha256=labels.sha256)
+    changed, constant = probe_signs(rt, comp, task, labels, sub, predictions)
+
+    def record(session: Any, row: Submission) -> None:
+        row.changed_rows, row.near_constant = changed, constant
+        if comp.public_feedback == "ladder":
+            judge_submission(session, comp, task, labels, row, predictions, result.public_score, rt.now())
+
+    _finish(rt, submission_id, comp, status=SubmissionStatus.SCORED, public=result.public_score,
+            private=result.private_score, rows=result.rows, seconds=time.perf_counter() - started,
+            labels_sha256=labels.sha256, team_id=sub.team_id, extra=record)
     return SubmissionStatus.SCORED
 
 
 def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, labels_sha256: str,
             seconds: float, public: float | None = None, private: float | None = None, rows: int | None = None,
-            message: str | None = None, problems: list[dict[str, object]] | None = None) -> None:
-    with rt.write() as session:
+            message: str | None = None, problems: list[dict[str, object]] | None = None,
+            team_id: int | None = None, extra: Any = None) -> None:
+    # The team's upload lock: the Ladder judges against the team's best, one submission at a time.
+    lock = (LockKey.TEAM_UPLOAD, comp.id, team_id) if team_id is not None else ()
+    with rt.write(*lock) as session:
         sub = session.get_one(Submission, submission_id)
         if sub.status != SubmissionStatus.SCORING:
             return  # another attempt finished first: keep its result
@@ -76,6 +93,8 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         sub.problems = _storable(json.dumps(problems, ensure_ascii=False)) if problems else None
         sub.scored_at, sub.duration_s = rt.now(), seconds
         sub.scorer_version, sub.labels_sha256 = SCORER_VERSION, labels_sha256
+        if extra is not None:
+            extra(session, sub)
         refresh_standing(session, comp, sub.team_id)
 
 

@@ -19,6 +19,7 @@ from server.queue import enqueue_scoring
 from server.runtime import Runtime
 from server.services.access import (
     can_see_private_scores,
+    can_see_public_scores,
     check_list_submissions,
     check_submission,
     check_submission_file,
@@ -193,7 +194,9 @@ def submission_to_dict(sub: Submission, comp: Competition, caller: Caller, *, te
         "received_at": isoformat_utc(sub.received_at),
         "received_at_local": isoformat_local(sub.received_at, comp.timezone),
         "sha256": sub.sha256, "bytes": sub.bytes, "rows": sub.rows, "filename": sub.filename,
-        "note": sub.note, "public_score": shown(comp, sub.public_score),
+        "note": sub.note,
+        "public_score": shown(comp, sub.public_score) if can_see_public_scores(caller, comp) else None,
+        "ladder": sub.ladder, "ladder_score": shown(comp, sub.ladder_score),
         "message": sub.message, "problems": json.loads(sub.problems) if sub.problems else [],
         "final": final, "scored_at": isoformat_utc(sub.scored_at), "attempts": sub.attempts,
     }

@@ -13,6 +13,7 @@ being checked).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from server.services.actionlog import check_chain
 from server.services.audit import iter_submissions
 from server.services.boards import BoardBuilder, Boards, Row, chosen_finals, team_names
 from server.services.competitions import get_competition, settings_dict
+from server.services.confidence import build_confidence, get_confidence, recorded_confidence_hashes
 from server.services.freeze import snapshot_digest
 from server.services.scoring_jobs import DECOMPRESSED_FACTOR
 from server.services.snapshot import get_snapshot
@@ -59,7 +61,7 @@ def same_score(recorded: float | None, computed: float | None) -> bool:
 class Difference:
     """One thing that does not match: kind, what it concerns (an id), and how it differs."""
 
-    kind: str  # file | status | score | labels | snapshot | board | log
+    kind: str  # file | status | score | labels | snapshot | board | log | confidence
     subject: str
     message: str
 
@@ -252,6 +254,8 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
         report.add("labels", "snapshot", f"snapshot labels SHA-256 {content.get('labels_sha256')} differs from the "
                                          f"competition's {comp.labels_sha256}")
     settings = content.get("competition", {}).get("settings")
+    if isinstance(settings, dict) and "public_feedback" not in settings:
+        settings = {**settings, "public_feedback": "exact"}  # frozen before the mode existed: exact
     if settings != settings_dict(comp):
         changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
         report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
@@ -293,6 +297,48 @@ def _compare_boards(report: VerifyReport, content: dict[str, Any], boards: Board
                                            f"(differs in {', '.join(fields)})")
 
 
+def _check_confidence(checker: _Checker, content: dict[str, Any]) -> None:
+    """Recompute the post-freeze rank confidence (same files, labels and seed) and compare it all."""
+    comp, report, rt = checker.comp, checker.report, checker.rt
+    with rt.session() as session:
+        row = get_confidence(session, comp)
+        recorded = recorded_confidence_hashes(session, comp)
+        if row is None:
+            return  # not computed yet (the job runs after the freeze): nothing recorded to check
+        board = content.get("private_board", [])
+        ids = [e["submission_id"] for e in board]
+        sha_of = dict(session.execute(sa.select(Submission.id, Submission.sha256).where(Submission.id.in_(ids))).all())
+    digest = hashlib.sha256(row.content.encode("utf-8")).hexdigest()
+    if digest != row.sha256:
+        report.add("confidence", "rank confidence", f"stored rank confidence does not match its SHA-256: stored "
+                                                    f"{row.sha256}, recomputed {digest}")
+    if row.sha256 not in recorded:
+        report.add("confidence", "rank confidence", f"rank confidence SHA-256 {row.sha256} is not the one the action "
+                                                    f"log's freeze.confidence entry recorded ({', '.join(recorded) or 'none'})")
+    if checker.task is None or checker.labels is None:
+        return
+    try:
+        stored = json.loads(row.content)
+        again = build_confidence(rt, comp, board, sha_of, stored["seed"], int(stored["replicates"]),
+                                 checker.task, checker.labels)
+    except (ValueError, KeyError, TypeError) as exc:
+        report.add("confidence", "rank confidence", f"cannot recompute the rank confidence: {type(exc).__name__}: {exc}")
+        return
+    for key in sorted(set(stored) | set(again)):
+        if key == "entries":
+            continue
+        if stored.get(key) != again.get(key):
+            report.add("confidence", key, f"rank confidence {key}: stored {stored.get(key)!r}, recomputed {again.get(key)!r}")
+    recorded_entries, entries = stored.get("entries", []), again["entries"]
+    for i in range(max(len(recorded_entries), len(entries))):
+        a = recorded_entries[i] if i < len(recorded_entries) else {}
+        b = entries[i] if i < len(entries) else {}
+        fields = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        if fields:
+            report.add("confidence", f"rank {i + 1}", "rank confidence differs from the recomputation in "
+                       + ", ".join(f"{k} (stored {a.get(k)!r}, recomputed {b.get(k)!r})" for k in fields))
+
+
 def _recorded_hash(payload: str) -> str:
     try:
         return str(json.loads(payload).get("snapshot_sha256"))
@@ -327,5 +373,6 @@ def verify(rt: Runtime, slug: str) -> VerifyReport:
         checker.differ("snapshot", sub_id, "submission is in the snapshot but not in the database")
     if content is not None:
         _compare_boards(report, content, builder.finish())
+        _check_confidence(checker, content)
     report.seconds = time.perf_counter() - started
     return report

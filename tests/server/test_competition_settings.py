@@ -26,9 +26,10 @@ CASES: dict[str, tuple[str, str, str, str, Callable[[Any], Any]]] = {
     "precision": ("9", "8", "7", "precision", int),
     "public_fraction": ("0.6", "0.5", "0.4", "public_fraction", float),
     "max_upload_mb": ("9", "8", "7.5", "max_upload_bytes", lambda mb: int(float(mb) * 1_000_000)),
+    "public_feedback": ("ladder", '"exact"', "rounded", "public_feedback", str),
 }
 BUILTIN = {"timezone": "Asia/Seoul", "daily_limit": 3, "total_limit": None, "max_final": 2, "precision": 6,
-           "public_fraction": 0.3, "max_upload_bytes": 100_000_000}
+           "public_fraction": 0.3, "max_upload_bytes": 100_000_000, "public_feedback": "exact"}
 
 
 def _task(env: Env, name: str, toml: str) -> tuple[Path, Path]:
@@ -104,3 +105,16 @@ def test_the_readme_lists_every_key_with_its_built_in_and_configuration_key() ->
     for key in SETTING_KEYS:
         builtin = str(DEFAULTS[key.upper()])
         assert key in rows and f"`HACKATHON_{key.upper()}`" in rows[key] and builtin in rows[key], key
+
+
+def test_rounded_mode_shows_five_decimals_unless_the_organizer_sets_precision(env: Env) -> None:
+    folder, labels = _task(env, "rounded", TASK_WITHOUT_DEFAULTS + "[defaults]\nprecision = 6\n")
+    data = _create(env, folder, labels, "rounded-default", "--public-feedback", "rounded")
+    assert (data["public_feedback"], data["precision"]) == ("rounded", 5)
+    data = _create(env, folder, labels, "rounded-seven", "--public-feedback", "rounded", "--precision", "7")
+    assert data["precision"] == 7
+    code, out = _run(env, "competition", "update", "rounded-default", "--public-feedback", "ladder", "--json")
+    assert code == 0 and json.loads(out)["public_feedback"] == "ladder"
+    code, out = _run(env, "competition", "create", "--task", str(folder), "--labels", str(labels),
+                     "--slug", "bad-mode", "--public-feedback", "secret")
+    assert code == 2 and "'secret' is not one of 'exact', 'rounded', 'ladder'" in out
