@@ -35,18 +35,14 @@ def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None
     return worker.work(burst=burst, logging_level=log_level or ("WARNING" if burst else "INFO"))
 
 
-def start_worker_processes(rt: Runtime, redis_url: str, count: int,
-                           log_level: str = "WARNING") -> list[subprocess.Popen[bytes]]:
-    """Start `hackathon worker` processes for this instance (the embedded mode's workers)."""
+def start_worker_processes(rt: Runtime, redis_url: str, count: int, log_level: str = "WARNING",
+                           queue: str = "scoring") -> list[subprocess.Popen[bytes]]:
+    """Start `count` `hackathon worker` processes of one queue for this instance (the embedded
+    mode's workers; `queue` "code": code competitions' submit.zip runs)."""
     env = dict(os.environ, HACKATHON_HOME=str(rt.home), REDIS_URL=redis_url,
                DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
-    command = [sys.executable, "-m", "server", "worker", "--log-level", log_level]
-    procs = [subprocess.Popen(command, env=env) for _ in range(count)]
-    if count:
-        # Code competitions' submit.zip runs have their own queue and workers.
-        procs += [subprocess.Popen([*command, "--queue", "code"], env=env)
-                  for _ in range(rt.config["EMBEDDED_CODE_WORKERS"])]
-    return procs
+    command = [sys.executable, "-m", "server", "worker", "--log-level", log_level, "--queue", queue]
+    return [subprocess.Popen(command, env=env) for _ in range(count)]
 
 
 @contextmanager
@@ -63,7 +59,12 @@ def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
         rt.config["REDIS_URL"] = url
     count = rt.config["EMBEDDED_WORKERS"] if workers is None else workers
     count = count if server is not None or workers else 0
-    supervisor = Supervisor(rt, server, lambda: start_worker_processes(rt, url, 1)[0], count)
+    # Each slot is one process the supervisor keeps alive: the scoring workers, then (when there
+    # are any) the code competitions' workers on their own queue.
+    slots = [("scoring", lambda: start_worker_processes(rt, url, 1)[0])] * count
+    if count:
+        slots += [("code", lambda: start_worker_processes(rt, url, 1, queue="code")[0])] * rt.config["EMBEDDED_CODE_WORKERS"]
+    supervisor = Supervisor(rt, server, slots)
     supervisor.start()
     try:
         yield url

@@ -56,17 +56,18 @@ class Backoff:
 
 
 class Supervisor:
-    """Keeps the embedded Valkey (when there is one) and `count` worker processes running."""
+    """Keeps the embedded Valkey (when there is one) and one worker process per slot running; a
+    slot is (queue name, function starting one worker of that queue)."""
 
-    def __init__(self, rt: Runtime, valkey: Any, start_worker: Callable[[], subprocess.Popen[bytes]],
-                 count: int) -> None:
+    def __init__(self, rt: Runtime, valkey: Any,
+                 slots: list[tuple[str, Callable[[], subprocess.Popen[bytes]]]]) -> None:
         self.rt = rt
         self.valkey = valkey
         self.valkey_port: int | None = valkey.port if valkey is not None else None
         self.valkey_backoff = Backoff()
-        self.start_worker = start_worker
-        self.workers: list[subprocess.Popen[bytes] | None] = [start_worker() for _ in range(count)]
-        self.backoffs = [Backoff() for _ in range(count)]
+        self.slots = slots
+        self.workers: list[subprocess.Popen[bytes] | None] = [start() for _, start in slots]
+        self.backoffs = [Backoff() for _ in slots]
         self.restarts = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
@@ -144,14 +145,14 @@ class Supervisor:
                 delay = backoff.died(now)
                 died = True
                 self.workers[i] = None
-                log.error("scoring worker %s (pid %s) exited with code %s; restarting it in %.1f s",
-                          i + 1, proc.pid, code, delay)
+                log.error("%s worker %s (pid %s) exited with code %s; restarting it in %.1f s",
+                          self.slots[i][0], i + 1, proc.pid, code, delay)
             if backoff.due(now):
-                fresh = self.start_worker()
+                fresh = self.slots[i][1]()
                 self.workers[i] = fresh
                 backoff.restarted(now)
                 self.restarts += 1
-                log.warning("scoring worker %s restarted (pid %s)", i + 1, fresh.pid)
+                log.warning("%s worker %s restarted (pid %s)", self.slots[i][0], i + 1, fresh.pid)
         return died
 
     def _reconcile(self) -> None:
