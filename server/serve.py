@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None) -> bool:
     """Run a scoring worker in this process until stopped (or, with burst, until the queue is empty)."""
-    from server.queue import ScoringWorker, bind_runtime
+    from server.queue import ScoringWorker, bind_runtime, worker_queues
 
     bind_runtime(rt)
-    worker = ScoringWorker([rt.queue], connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
+    # Scoring first, then verify runs (server.queue.verify_queue).
+    worker = ScoringWorker(worker_queues(rt), connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
                            maintenance_interval=rt.config["RECONCILE_INTERVAL"],
                            default_result_ttl=rt.config["RESULT_TTL"])
     worker.runtime = rt
