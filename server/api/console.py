@@ -84,10 +84,9 @@ def create() -> ResponseReturnValue:
         comp = create_from_upload(rt, upload, actor=current_actor(), workdir=workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    body = competition_to_dict(comp, rt.now())
     with rt.session() as session:
-        body["data"] = [data_file_to_dict(f, comp.slug) for f in list_data_files(session, comp)]
-    response = jsonify(body)
+        data = [data_file_to_dict(f, comp.slug) for f in list_data_files(session, comp)]
+    response = jsonify({"competition": competition_to_dict(comp, rt.now()), "data": data})
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/competitions/{comp.slug}"
     return response

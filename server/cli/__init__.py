@@ -35,7 +35,7 @@ COMMANDS: dict[str, LazyCommand] = {
                          "Run the web server; with no REDIS_URL, also an embedded queue and workers.", _INSTANCE),
     "worker": LazyCommand("server.cli.instance:worker_command", "Run an RQ worker for the scoring queue.", _INSTANCE),
     "queue": LazyCommand("server.cli.instance:queue_command",
-                         "Show the queue: counts by status, the oldest waiting, workers alive, recent failures.",
+                         "Show the queue: submissions by status, the oldest waiting, workers alive, recent failures.",
                          _INSTANCE),
     "reconcile": LazyCommand("server.cli.instance:reconcile_command",
                              "Re-queue submissions whose scoring job was lost.", _INSTANCE),

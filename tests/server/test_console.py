@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from server.cli import cli, register_commands
 from server.models import ActionLogEntry, Submission, Team
@@ -97,13 +96,14 @@ def test_a_workers_current_job_names_its_submission_or_verify_run() -> None:
     assert _job_subject(None) == (None, None) and _job_subject("other") == (None, None)
 
 
-def test_queue_command_prints_the_dashboard(env: Env, monkeypatch: Any) -> None:
+def _cli(env: Env, *args: str) -> Any:
+    return env.app.test_cli_runner().invoke(cli, list(args))
+
+
+def test_queue_command_prints_the_dashboard(env: Env) -> None:
     env.competition()
     env.upload(env.team("Alpha"), tiny_predictions(0.5))
-    for key, value in _worker_env(env).items():
-        if key.startswith("HACKATHON_") or key in ("DATABASE_URL", "REDIS_URL"):
-            monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(cli, ["queue", "--json"])
+    result = _cli(env, "queue", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"]["queued"] == 1
 
@@ -129,9 +129,10 @@ def test_create_a_competition_from_an_uploaded_task_with_labels_and_data(env: En
                              "data": [(io.BytesIO(train.encode()), "train.csv")]},
                        slug="uploaded", start="2026-08-01T10:00", end="2026-08-29T10:00", daily_limit="5",
                        max_upload_mb="2.5", split_seed="s1")
-    body = response.get_json()
-    assert response.status_code == 201, body
+    created = response.get_json()
+    assert response.status_code == 201, created
     assert response.headers["Location"] == "/api/v1/competitions/uploaded"
+    body = {**created["competition"], "data": created["data"]}
     assert body["slug"] == "uploaded" and body["daily_limit"] == 5 and body["max_upload_bytes"] == 2_500_000
     assert body["start_at"] == "2026-08-01T01:00:00Z"  # read in Asia/Seoul
     assert body["precision"] == 4  # from the task's [defaults]
@@ -156,7 +157,7 @@ def test_create_from_a_bundled_task(env: Env) -> None:
     response = _create(env, {"labels": (io.BytesIO(labels.encode()), "labels.csv")}, task="antenna",
                        start="2026-08-01T10:00", end="2026-08-29T10:00")
     assert response.status_code == 201, response.get_json()
-    assert response.get_json()["task"] == "antenna"
+    assert response.get_json()["competition"]["task"] == "antenna"
 
 
 def test_creation_errors_name_their_field_and_create_nothing(env: Env) -> None:
@@ -292,24 +293,21 @@ def test_roster_errors_name_line_and_column_and_nothing_is_created(env: Env) -> 
                            headers=_auth(env.judge)).status_code == 403
 
 
-def test_team_import_command_writes_tokens_once(env: Env, tmp_path: Path, monkeypatch: Any) -> None:
-    for key, value in _worker_env(env).items():
-        if key.startswith("HACKATHON_") or key in ("DATABASE_URL", "REDIS_URL"):
-            monkeypatch.setenv(key, value)
+def test_team_import_command_writes_tokens_once(env: Env, tmp_path: Path) -> None:
     roster = tmp_path / "roster.csv"
     roster.write_text("team,member1\nOne,김\nTwo,이\n", encoding="utf-8")
     out = tmp_path / "tokens.csv"
-    result = CliRunner().invoke(cli, ["team", "import", str(roster), "-o", str(out)])
+    result = _cli(env, "team", "import", str(roster), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert "registered 2 teams" in result.output and "lgh_" not in result.output
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     assert [r["team"] for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))] == ["One", "Two"]
-    again = CliRunner().invoke(cli, ["team", "import", str(roster), "--json"])
+    again = _cli(env, "team", "import", str(roster), "--json")
     assert again.exit_code == 2 and json.loads(again.output)["error"] == "roster_invalid"
     roster.write_text("team\nThree\n", encoding="utf-8")
-    printed = CliRunner().invoke(cli, ["team", "import", str(roster), "--json"])
+    printed = _cli(env, "team", "import", str(roster), "--json")
     assert printed.exit_code == 0 and json.loads(printed.output)["teams"][0]["token"].startswith("lgh_")
-    listed = CliRunner().invoke(cli, ["team", "list", "--search", "thr", "--json"])
+    listed = _cli(env, "team", "list", "--search", "thr", "--json")
     assert [t["name"] for t in json.loads(listed.output)["teams"]] == ["Three"]
 
 
