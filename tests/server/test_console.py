@@ -74,7 +74,7 @@ def test_queue_dashboard_counts_oldest_waiting_failures_and_live_workers(env: En
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             board = env.get("/api/v1/queue", env.organizer).json
-            if board["workers"] and board["totals"]["queued"] == 0:
+            if board["workers"] and board["totals"]["scored"] == 2:
                 break
             time.sleep(0.1)
         [w] = board["workers"]
