@@ -85,8 +85,8 @@ def create() -> ResponseReturnValue:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     with rt.session() as session:
-        data = [data_file_to_dict(f, comp.slug) for f in list_data_files(session, comp)]
-    response = jsonify({"competition": competition_to_dict(comp, rt.now()), "data": data})
+        listed = [data_file_to_dict(row, comp.slug) for row in list_data_files(session, comp)]
+    response = jsonify({"competition": competition_to_dict(comp, rt.now()), "data": listed})
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/competitions/{comp.slug}"
     return response

@@ -9,13 +9,13 @@ from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
 from server.services.access import MANAGE
+from server.services.roster import import_roster, tokens_csv
 from server.services.team_tokens import (
     list_teams,
     parse_team_id,
     reissue_team_token,
     revoke_team_token,
 )
-from server.services.roster import import_roster, tokens_csv
 from server.timeutil import isoformat_utc
 
 bp = Blueprint("team_tokens", __name__)

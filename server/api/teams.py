@@ -17,8 +17,8 @@ from server.services.access import (
 )
 from server.services.boards import team_names
 from server.services.competitions import get_competition
-from server.services.submission_console import read_filters
 from server.services.selection import get_selection, set_selection
+from server.services.submission_console import read_filters
 from server.services.submissions import (
     MULTIPART_SLACK,
     accept_submission,

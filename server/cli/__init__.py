@@ -65,6 +65,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "rescore": LazyCommand("server.cli.final:rescore_command",
                            "Score submissions again (before the freeze), keeping old scores in history; "
                            "reports rank changes.", _FINAL),
+    "requeue": LazyCommand("server.cli.console:requeue_command",
+                           "Queue a failed submission for scoring again (before the freeze).", _FINAL),
+    "log": LazyCommand("server.cli.console:log_command",
+                       "Show the action log and check its hash chain; exit 1 if it is broken.", _FINAL),
     "submit": LazyCommand("server.cli.client:submit_command",
                           "Upload a prediction CSV (optionally gzip) for scoring.", _CLIENT, app=False),
     "score": LazyCommand("scoring.cli:score_command",

@@ -9,13 +9,13 @@ import click
 
 from server.cli.app import CLI_ACTOR, ServerGroup, runtime
 from server.cli.output import emit, json_option
+from server.services.roster import import_roster, tokens_csv
 from server.services.team_tokens import (
     find_team,
     list_teams,
     reissue_team_token,
     revoke_team_token,
 )
-from server.services.roster import import_roster, tokens_csv
 from server.services.teams import create_team, create_token, team_to_dict
 from server.timeutil import isoformat_utc
 

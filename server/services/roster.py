@@ -14,8 +14,10 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from server.auth import hash_token, new_token
 from server.caller import Role
@@ -170,9 +172,9 @@ def import_roster(rt: Runtime, data: bytes, *, actor: str, eligible: bool = True
     return created
 
 
-def _chunked_in(session: sa.orm.Session, query: sa.Select, column: sa.ColumnElement, values: Sequence[str]) -> list:
+def _chunked_in(session: Session, query: Any, column: Any, values: Sequence[str]) -> list[Any]:
     # IN lists in chunks: SQLite and PostgreSQL limit bound parameters.
-    out: list = []
+    out: list[Any] = []
     for start in range(0, len(values), 500):
         chunk = values[start:start + 500]
         rows = session.execute(query.where(column.in_(chunk))).all()

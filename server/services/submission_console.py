@@ -56,8 +56,9 @@ def read_filters(session: Session, comp: Competition, caller: Caller, args: Mapp
     if team_ref:
         if check_list_submissions(caller) is not None:
             raise BadRequest("a team lists only its own submissions; leave out team=", field="team")
-        if team_ref.isascii() and team_ref.isdigit() and 0 < int(team_ref) <= MAX_ID:
-            team_id = session.get(Team, int(team_ref)) and int(team_ref)
+        if team_ref.isascii() and team_ref.isdigit() and 0 < int(team_ref) <= MAX_ID \
+                and session.get(Team, int(team_ref)) is not None:
+            team_id = int(team_ref)
         if team_id is None:
             team_id = session.execute(sa.select(Team.id).where(Team.name == team_ref)).scalar_one_or_none()
         if team_id is None:

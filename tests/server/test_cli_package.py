@@ -28,7 +28,7 @@ HEAVY = ("flask", "werkzeug", "sqlalchemy", "alembic", "rq", "redis", "pandas", 
 # The command names of the CLI before it became a package (SPEC §3, README): none may go.
 NAMES = {"init", "serve", "worker", "reconcile", "demo", "competition", "team", "token", "freeze", "publish",
          "award", "verification", "eligibility", "audit", "verify", "rescore", "submit", "score", "datasets",
-         "baseline", "queue"}
+         "baseline", "queue", "requeue", "log"}
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -141,7 +141,7 @@ def test_create_a_competition_from_an_uploaded_task_with_labels_and_data(env: En
     stored = list((env.rt.home / "labels").iterdir())
     assert len(stored) == 1 and stored[0].read_text() == tiny_labels()
     assert env.get("/api/v1/competitions/uploaded/data/labels.csv").status_code == 404
-    [(action, actor, payload)] = _actions(env, "competition.create")
+    [(_, actor, payload)] = _actions(env, "competition.create")
     assert actor == "organizer:Org" and payload["slug"] == "uploaded"
     assert _actions(env, "competition.data")[0][1] == "organizer:Org"
 
@@ -454,3 +454,21 @@ def test_models_and_migrations_agree(env: Env) -> None:
     assert [d for d in diff if "verify_runs" in repr(d)] == []
     with env.rt.session() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(Team)).scalar_one() == 0
+
+
+def test_requeue_log_and_freeze_preview_commands(env: Env) -> None:
+    env.competition()
+    sub_id = env.upload(env.team("Alpha"), tiny_predictions(0.5)).json["id"]
+    restore = _fail(env, sub_id)
+    with env.rt.session() as session:
+        env.rt.storage.submission_path(session.get_one(Submission, sub_id).sha256).write_bytes(restore)
+    result = _cli(env, "requeue", sub_id, "--json")
+    assert result.exit_code == 0 and json.loads(result.output) == {"id": sub_id, "status": "queued"}
+    assert _cli(env, "requeue", sub_id).exit_code == 2  # not failed any more
+    env.work()
+    preview = _cli(env, "freeze", "tiny", "--preview", "--json")
+    assert preview.exit_code == 0 and json.loads(preview.output)["refusal"]["error"] == "not_ended"
+    env.advance(days=8)
+    assert "a freeze now would be accepted" in _cli(env, "freeze", "tiny", "--preview").output
+    log = _cli(env, "log", "--competition", "tiny")
+    assert log.exit_code == 0 and "submission.requeue" in log.output and "hash chain: ok" in log.output
