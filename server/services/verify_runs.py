@@ -52,7 +52,7 @@ def run_to_dict(run: VerifyRun, comp: Competition, *, with_report: bool = False)
         "created_at": isoformat_utc(run.created_at), "created_at_local": isoformat_local(run.created_at, comp.timezone),
         "started_at": isoformat_utc(run.started_at), "finished_at": isoformat_utc(run.finished_at),
         "total": total, "checked": run.checked, "files": run.files, "rescored": run.rescored,
-        "progress": None if not total else round(min(run.checked / total, 1.0), 4),
+        "progress": 1.0 if run.status == "done" else None if not total else round(min(run.checked / total, 1.0), 4),
         "ok": run.ok, "differences": run.differences, "error": run.error,
         "url": f"/api/v1/competitions/{comp.slug}/verifications/{run.id}",
     }
