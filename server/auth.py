@@ -12,16 +12,19 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from server.caller import ANONYMOUS, TOKEN_ROLES, Caller, Role
 from server.errors import Unauthorized
 from server.models import Token
-from server.services.access import Gate, check_gate
+from server.services.access import Gate, check_gate, check_may_change_state
 
 __all__ = ["Caller", "ANONYMOUS", "Role", "new_token", "hash_token", "find_caller", "caller_of", "refusal_message",
-           "current_caller", "require"]
+           "current_caller", "current_actor", "require", "counts_as_read", "STATE_CHANGING", "init_app"]
+
+# Requests that change state; a read-only caller (a judge) is refused them before any view runs.
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 TOKEN_PREFIX = "lgh_"
 
@@ -114,3 +117,30 @@ def require(*allowed: Gate | Role | str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def current_actor() -> str:
+    """The action log's actor for this request: role and the signed-in token's name."""
+    caller = current_caller()
+    return f"{caller.role.value}:{caller.name}"
+
+
+def counts_as_read(view: F) -> F:
+    """Mark a state-changing route that judges may call all the same: it only reads (starting a
+    verification); everything else a judge POSTs, PUTs, PATCHes or DELETEs answers 403."""
+    view.counts_as_read = True  # type: ignore[attr-defined]
+    return view
+
+
+def _refuse_read_only_writes() -> None:
+    # Before the view, so a refused request runs no service and logs no action.
+    if request.method not in STATE_CHANGING or not request.headers.get("Authorization"):
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "counts_as_read", False):
+        return
+    check_may_change_state(current_caller())
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_refuse_read_only_writes)

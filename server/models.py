@@ -15,6 +15,7 @@ from server.statuses import COUNTED_STATUSES, PENDING_STATUSES, SubmissionStatus
 __all__ = [
     "Competition", "Team", "TeamMember", "Token", "Submission", "FinalSelection", "TeamStanding",
     "ActionLogEntry", "Snapshot", "Verification", "ScoreHistory", "DataFile", "LadderBest", "RankConfidence",
+    "VerifyRun",
     "COUNTED_STATUSES", "PENDING_STATUSES", "ROLES",
 ]
 
@@ -261,3 +262,25 @@ class RankConfidence(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     content: Mapped[str] = mapped_column(sa.Text)
     sha256: Mapped[str] = mapped_column(sa.String(64))
+class VerifyRun(Base):
+    """A background verify run (services.verify_runs): its progress while it runs, then its report.
+    (`verifications` holds the code verification of teams; these are runs of `verify`.)"""
+
+    __tablename__ = "verify_runs"
+    __table_args__ = (sa.Index("ix_verify_runs_competition", "competition_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")  # queued|running|done|failed
+    requested_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    total: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)  # submissions to check
+    checked: Mapped[int] = mapped_column(sa.Integer, default=0)
+    files: Mapped[int] = mapped_column(sa.Integer, default=0)  # stored files re-hashed
+    rescored: Mapped[int] = mapped_column(sa.Integer, default=0)
+    ok: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+    differences: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    report: Mapped[str | None] = mapped_column(sa.Text, nullable=True)  # VerifyReport.to_dict() as JSON
+    error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)

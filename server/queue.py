@@ -29,7 +29,8 @@ from server.runtime import Runtime
 from server.services.scoring_jobs import record_failure, run_scoring
 
 __all__ = ["job_id", "enqueue_scoring", "code_queue", "score_job", "enqueue_confidence", "confidence_job", "bind_runtime",
-           "ScoringWorker", "reconcile", "ReconcileReport", "live_workers"]
+           "worker_runtime", "verify_queue", "worker_queues", "ScoringWorker", "reconcile", "ReconcileReport",
+           "live_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,22 @@ def _worker_runtime() -> Runtime:
 
         _runtime = Runtime(load_config())
     return _runtime
+
+
+def worker_runtime() -> Runtime:
+    """The runtime of this worker process (built from the environment on first use)."""
+    return _worker_runtime()
+
+
+def verify_queue(rt: Runtime) -> Queue:
+    """Verify runs wait here, apart from scoring: workers take scoring jobs first (RQ reads its
+    queues in order), so a long verify never holds up a team's score while another worker is free."""
+    return Queue(f"{rt.config['QUEUE_NAME']}-verify", connection=rt.redis)
+
+
+def worker_queues(rt: Runtime) -> list[Queue]:
+    """What `hackathon worker` listens on, in priority order."""
+    return [rt.queue, verify_queue(rt)]
 
 
 def job_id(submission_id: str) -> str:

@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None, queue: str = "scoring") -> bool:
     """Run a worker in this process until stopped (or, with burst, until the queue is empty).
 
-    `queue`: "scoring" (CSV uploads) or "code" (code competitions' submit.zip runs; a host with
-    bubblewrap and the base environment).
+    `queue`: "scoring" (CSV uploads, then verify runs: server.queue.verify_queue) or "code" (code
+    competitions' submit.zip runs; a host with bubblewrap and the base environment).
     """
-    from server.queue import ScoringWorker, bind_runtime, code_queue
+    from server.queue import ScoringWorker, bind_runtime, code_queue, worker_queues
 
     bind_runtime(rt)
-    worker = ScoringWorker([code_queue(rt) if queue == "code" else rt.queue], connection=rt.redis, worker_ttl=rt.config["WORKER_TTL"],
+    worker = ScoringWorker([code_queue(rt)] if queue == "code" else worker_queues(rt), connection=rt.redis,
+                           worker_ttl=rt.config["WORKER_TTL"],
                            maintenance_interval=rt.config["RECONCILE_INTERVAL"],
                            default_result_ttl=rt.config["RESULT_TTL"])
     worker.runtime = rt

@@ -23,7 +23,7 @@ def parse_datetime(value: str, field: str, tz_name: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(
-            f"{field} must be an ISO 8601 time such as 2026-08-01T10:00:00+09:00, found {value!r}"
+            f"{field} must be an ISO 8601 time such as 2026-08-01T10:00:00+09:00, found {value!r}", field=field
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))

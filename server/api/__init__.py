@@ -8,7 +8,9 @@ __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
+    from server import auth
     from server.api import (
+        console,
         datafiles,
         final,
         openapi,
@@ -18,6 +20,7 @@ def init_app(app: Flask) -> None:
         teams,
     )
 
+    auth.init_app(app)  # judges are read-only, on every route
     app.register_blueprint(public.bp)
     app.register_blueprint(teams.bp)
     app.register_blueprint(organizers.bp)
@@ -25,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(datafiles.bp)
     app.register_blueprint(team_tokens.bp)
+    app.register_blueprint(console.bp)

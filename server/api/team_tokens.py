@@ -1,13 +1,15 @@
-"""Organizers: the team list, and revoking or reissuing a team's token."""
+"""Organizers: the team list (with search), roster import, and revoking or reissuing a team's token."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
+from server.errors import BadRequest
 from server.runtime import current_runtime
 from server.services.access import MANAGE
+from server.services.roster import import_roster, tokens_csv
 from server.services.team_tokens import (
     list_teams,
     parse_team_id,
@@ -18,6 +20,8 @@ from server.timeutil import isoformat_utc
 
 bp = Blueprint("team_tokens", __name__)
 
+MAX_ROSTER_BYTES = 5_000_000
+
 
 def _actor() -> str:
     return f"organizer:{current_caller().name}"
@@ -27,7 +31,7 @@ def _actor() -> str:
 @require(MANAGE)
 def teams() -> ResponseReturnValue:
     with current_runtime().session() as session:
-        return jsonify({"teams": list_teams(session)})
+        return jsonify({"teams": list_teams(session, request.args.get("q"))})
 
 
 @bp.post("/api/v1/teams/<team_id>/token")
@@ -46,3 +50,33 @@ def revoke(team_id: str) -> ResponseReturnValue:
     revoked = revoke_team_token(current_runtime(), parse_team_id(team_id), actor=_actor())
     return jsonify({"team": revoked.team, "revoked": revoked.revoked,
                     "revoked_at": isoformat_utc(revoked.revoked_at)})
+
+
+@bp.post("/api/v1/teams/import")
+@require(MANAGE)
+def import_teams() -> ResponseReturnValue:
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        raise BadRequest(f"format must be csv or json, found {fmt!r}")
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise BadRequest(f"expected a multipart field 'file'; found fields: {', '.join(request.files) or 'none'}")
+        data = upload.stream.read(MAX_ROSTER_BYTES + 1)
+    elif request.mimetype in ("text/csv", "text/plain", "application/octet-stream"):
+        data = request.stream.read(MAX_ROSTER_BYTES + 1)
+    else:
+        raise BadRequest("expected the roster CSV as the body (Content-Type text/csv) or as the multipart field "
+                         f"'file'; found {request.mimetype or 'no Content-Type'}")
+    if len(data) > MAX_ROSTER_BYTES:
+        raise BadRequest(f"the roster is larger than {MAX_ROSTER_BYTES // 1_000_000} MB; split it")
+    created = import_roster(current_runtime(), data, actor=_actor())
+    if fmt == "json":
+        response = jsonify({"teams": [{**c.team, "token": c.token} for c in created]})
+    else:
+        # A BOM so that spreadsheet programs read the Korean names as UTF-8.
+        response = Response("\ufeff" + tokens_csv(created), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="team-tokens.csv"'
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"  # the body holds tokens, shown once
+    return response

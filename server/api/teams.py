@@ -20,6 +20,7 @@ from server.services.access import (
 from server.services.boards import team_names
 from server.services.competitions import get_competition
 from server.services.selection import get_selection, set_selection
+from server.services.submission_console import read_filters
 from server.services.submissions import (
     MULTIPART_SLACK,
     accept_submission,
@@ -76,7 +77,7 @@ def submissions(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
         comp = get_competition(session, slug)
-        subs = list_submissions(session, comp, caller)
+        subs = list_submissions(session, comp, caller, read_filters(session, comp, caller, request.args))
         flags = final_flags(session, comp, check_list_submissions(caller))
         names = team_names(session)
         return jsonify({"competition": slug, "submissions": [

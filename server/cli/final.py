@@ -53,9 +53,21 @@ def _snapshot_text(verb: str, data: dict[str, Any]) -> str:
 
 @commands.command("freeze")
 @click.argument("slug")
+@click.option("--preview", is_flag=True, help="Only say what a freeze would do now (refusal, pending, boards).")
 @json_option
-def freeze_command(slug: str, as_json: bool) -> None:
+def freeze_command(slug: str, preview: bool, as_json: bool) -> None:
     """Freeze the final standings into an immutable, hashed snapshot (after the end)."""
+    if preview:
+        from server.services.freeze_preview import freeze_preview
+
+        view = freeze_preview(runtime(), slug)
+        head = "a freeze now would be accepted" if view["allowed"] else f"refused: {view['refusal']['message']}"
+        lines = [head, f"{view['submissions']} submissions of {len(view['teams'])} teams; "
+                       f"{view['pending_total']} still waiting for a score"]
+        lines += [f"  pending {p['id']} ({p['team']}, {p['status']})" for p in view["pending"]]
+        lines += [f"  {e['rank']:>3}. {e['team']}  {e['score']}" for e in view["private_board"]]
+        emit(as_json, view, "\n".join(lines))
+        return
     data = freeze(runtime(), slug, CLI_ACTOR)
     emit(as_json, data, _snapshot_text("froze", data))
 

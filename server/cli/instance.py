@@ -57,3 +57,27 @@ def reconcile_command(as_json: bool) -> None:
     report = reconcile(runtime())
     emit(as_json, report.to_dict(),
          f"checked {report.checked} pending submissions; requeued {len(report.requeued)}; failed {len(report.failed)}")
+
+
+@commands.command("queue")
+@json_option
+def queue_command(as_json: bool) -> None:
+    """Show the queue: submissions by status, the oldest waiting, workers alive, recent failures."""
+    from server.services.queue_status import queue_dashboard
+
+    board = queue_dashboard(runtime())
+    lines = [f"{c['competition']:<20} " + "  ".join(f"{k} {v}" for k, v in c["counts"].items())
+             for c in board["competitions"]]
+    oldest = board["oldest_waiting"]
+    lines.append(f"oldest waiting: {oldest['id']} ({oldest['competition']}, {oldest['team']}), "
+                 f"{oldest['age_seconds']:.0f} s" if oldest else "oldest waiting: none")
+    if board["workers"] is None:
+        lines.append(f"workers: queue {board['queue']}")
+    else:
+        lines.append(f"workers: {len(board['workers'])}, jobs waiting: {board['jobs_waiting']}")
+        lines += [f"  {w['name']} {w['host']} pid {w['pid']} {w['state']}"
+                  f"{' scoring ' + w['submission_id'] if w['submission_id'] else ''}"
+                  f"{' verify run ' + str(w['verification_id']) if w['verification_id'] else ''}"
+                  for w in board["workers"]]
+    lines += [f"failed {f['id']} ({f['competition']}, {f['team']}): {f['reason']}" for f in board["failed"]]
+    emit(as_json, board, "\n".join(lines))

@@ -1,11 +1,15 @@
-"""Organizer commands: `hackathon team create|list|token` and `hackathon token create`."""
+"""Organizer commands: `hackathon team create|list|import|token` and `hackathon token create`."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import click
 
 from server.cli.app import CLI_ACTOR, ServerGroup, runtime
 from server.cli.output import emit, json_option
+from server.services.roster import import_roster, tokens_csv
 from server.services.team_tokens import (
     find_team,
     list_teams,
@@ -18,7 +22,7 @@ from server.timeutil import isoformat_utc
 
 @click.group("team", cls=ServerGroup)
 def team_group() -> None:
-    """Register teams; list them; revoke or reissue their tokens."""
+    """Register teams (or import a roster); list them; revoke or reissue their tokens."""
 
 
 @team_group.command("create")
@@ -35,15 +39,39 @@ def team_create(name: str, members: tuple[str, ...], not_eligible: bool, as_json
 
 
 @team_group.command("list")
+@click.option("--search", "-q", "query", help="Only teams whose id, name or a member's name contains this.")
 @json_option
-def team_list(as_json: bool) -> None:
+def team_list(query: str | None, as_json: bool) -> None:
     """List teams: id, name, members, eligibility, whether the team holds a usable token."""
     with runtime().session() as session:
-        teams = list_teams(session)
+        teams = list_teams(session, query)
     lines = [f"{t['id']:>5}  {t['name']}  ({', '.join(t['members']) or 'no members'})"  # type: ignore[arg-type]
              f"{'' if t['eligible'] else '  [not eligible]'}{'' if t['token_active'] else '  [no valid token]'}"
              for t in teams]
     emit(as_json, {"teams": teams}, "\n".join(lines) or "no teams yet")
+
+
+@team_group.command("import")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the new tokens to this CSV (mode 0600) instead of printing them.")
+@json_option
+def team_import(roster: Path, output: Path | None, as_json: bool) -> None:
+    """Register every team of ROSTER (CSV: header, then team name and up to 5 members per line);
+    all or nothing. Prints the new tokens once, as CSV (team_id, team, members, token)."""
+    created = import_roster(runtime(), roster.read_bytes(), actor=CLI_ACTOR)
+    text = tokens_csv(created)
+    if output is not None:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            fh.write(text)
+    if as_json:
+        emit(True, {"teams": [{**c.team, "token": c.token} for c in created],
+                    "output": str(output) if output else None}, "")
+    elif output is not None:
+        click.echo(f"registered {len(created)} teams; their tokens are in {output} (shown nowhere else)")
+    else:
+        click.echo(text, nl=False)
 
 
 @team_group.command("token")

@@ -11,7 +11,9 @@ compare the two.
 - submissions and their files: the owning team, organizers and judges; another team's id reads
   as unknown (404), so ids are not confirmed to exist;
 - uploads and final selection: team tokens only; managing (teams, tokens, freeze, publish,
-  verification, rescore): organizers only.
+  verification, rescore): organizers only;
+- judges are read-only: any state-changing request from a judge is refused (403), except starting a
+  verify run, which only reads; verify runs and the checked action log: organizers, judges once frozen.
 
 `can_*` answer yes or no; `check_*` raise the error to show (401 without a token when one would
 help, 403 when the token's role cannot, 404 where existence must not be confirmed).
@@ -32,6 +34,8 @@ __all__ = [
     "can_read_submission", "can_download_submission_file",
     "check_gate", "check_list_submissions", "check_award", "check_audit", "check_private_board", "check_submission",
     "check_submission_file", "own_team",
+    "can_verify", "can_read_action_log", "is_read_only", "check_may_change_state", "check_verify",
+    "check_action_log",
 ]
 
 
@@ -112,6 +116,22 @@ def can_read_audit(caller: Caller, comp: Competition) -> bool:
     return caller.role is Role.ORGANIZER or (caller.role is Role.JUDGE and _frozen(comp))
 
 
+def can_verify(caller: Caller, comp: Competition) -> bool:
+    """Start a verify run (re-hash and re-score everything) and read its reports: organizers;
+    judges once frozen (a report names scores, private ones included)."""
+    return caller.role is Role.ORGANIZER or (caller.role is Role.JUDGE and _frozen(comp))
+
+
+def can_read_action_log(caller: Caller, comp: Competition) -> bool:
+    """One competition's action-log entries with the chain check: as the audit."""
+    return can_read_audit(caller, comp)
+
+
+def is_read_only(caller: Caller) -> bool:
+    """Judges check and never change: every state-changing request of theirs is refused."""
+    return caller.role is Role.JUDGE
+
+
 def can_read_submission(caller: Caller, sub: Submission) -> bool:
     """One submission's object: its team, organizers and judges."""
     if caller.role in (Role.ORGANIZER, Role.JUDGE):
@@ -174,6 +194,34 @@ def check_audit(caller: Caller, comp: Competition) -> None:
         raise Forbidden(f"judges can download the audit of '{comp.slug}' once it is frozen")
     check_gate(caller, READ_FINAL)
     raise Forbidden("the audit is for organizers and judges")
+
+
+def check_may_change_state(caller: Caller) -> None:
+    """Refuse a state-changing request (POST, PUT, PATCH, DELETE) from a read-only caller."""
+    if is_read_only(caller):
+        raise Forbidden("a judge token is read-only: it cannot change anything on the server "
+                        "(it can start a verification, which only reads)")
+
+
+def check_verify(caller: Caller, comp: Competition) -> None:
+    if can_verify(caller, comp):
+        return
+    if caller.role is Role.JUDGE:
+        raise Forbidden(f"judges can verify '{comp.slug}' once it is frozen")
+    check_gate(caller, READ_FINAL)
+    raise Forbidden("verification is for organizers and judges")
+
+
+def check_action_log(caller: Caller, comp: Competition | None) -> None:
+    """The whole log (comp None): organizers; one competition's entries: as the audit."""
+    if comp is not None and can_read_action_log(caller, comp):
+        return
+    if comp is None and caller.role is Role.ORGANIZER:
+        return
+    check_gate(caller, READ_FINAL)
+    if comp is None:
+        raise Forbidden("judges read the action log of one competition: add ?competition=<slug>")
+    raise Forbidden(f"judges can read the action log of '{comp.slug}' once it is frozen")
 
 
 def check_submission(caller: Caller, sub: Submission | None, submission_id: str) -> Submission:

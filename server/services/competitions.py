@@ -109,7 +109,7 @@ def _apply_schedule_and_titles(comp: Competition, s: CompetitionSettings) -> Non
     if comp.end_at <= comp.start_at:
         raise BadRequest(
             f"end must be after start; found start {isoformat_local(comp.start_at, comp.timezone)} "
-            f"and end {isoformat_local(comp.end_at, comp.timezone)}"
+            f"and end {isoformat_local(comp.end_at, comp.timezone)}", field="end"
         )
 
 
@@ -178,13 +178,14 @@ def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *,
         if comp.frozen_at is not None:
             raise Conflict(f"competition '{slug}' is frozen; its settings can no longer change")
         if settings.public_fraction is not None:
-            raise BadRequest("public_fraction cannot change after creation: the split is fixed so scores stay comparable")
+            raise BadRequest("public_fraction cannot change after creation: the split is fixed so scores stay comparable",
+                             field="public_fraction")
         before = settings_dict(comp)
         given = {k: v for k, v in _given(settings).items() if v is not None}  # None: unchanged
         for key, value in given.items():
             problem = check(key, value, "the organizer's settings")
             if problem:
-                raise BadRequest(problem)
+                raise BadRequest(problem, field=key)
         _store(comp, given)
         _apply_schedule_and_titles(comp, settings)
         comp.updated_at = now

@@ -22,7 +22,7 @@ from server.services.inflight import arriving_uploads
 from server.services.snapshot import get_snapshot, snapshot_content
 from server.timeutil import isoformat_local, isoformat_utc
 
-__all__ = ["freeze", "publish", "build_snapshot", "snapshot_summary", "snapshot_digest", "SNAPSHOT_FORMAT"]
+__all__ = ["freeze", "freeze_refusal", "publish", "build_snapshot", "snapshot_summary", "snapshot_digest", "SNAPSHOT_FORMAT"]
 
 SNAPSHOT_FORMAT = 1
 
@@ -80,6 +80,34 @@ def build_snapshot(session: Session, comp: Competition, frozen_at: datetime, act
     }
 
 
+def freeze_refusal(session: Session, comp: Competition, now: datetime, *, lock: bool = False) -> Conflict | None:
+    """Why the competition cannot be frozen now (the error to raise), or None. With `lock`, inside
+    the freeze's transaction: waits out uploads already past their checks before counting."""
+    slug = comp.slug
+    if comp.frozen_at is not None:
+        snapshot = get_snapshot(session, comp)
+        return Conflict(f"competition '{slug}' was already frozen at "
+                        f"{isoformat_local(comp.frozen_at, comp.timezone)} (snapshot sha256 "
+                        f"{snapshot.sha256 if snapshot else '?'}); a snapshot is never replaced",
+                        code="already_frozen")
+    if now < comp.end_at:
+        return Conflict(f"competition '{slug}' ends at {isoformat_local(comp.end_at, comp.timezone)}; "
+                        f"it can be frozen only after that (now {isoformat_local(now, comp.timezone)})",
+                        code="not_ended", end_at=isoformat_utc(comp.end_at))
+    if lock:
+        _lock_uploads(session, comp)
+    pending = session.execute(
+        sa.select(sa.func.count()).where(Submission.competition_id == comp.id,
+                                         Submission.status.in_(PENDING_STATUSES),
+                                         Submission.received_at < comp.end_at)).scalar_one()
+    if pending:
+        return Conflict(f"{pending} submission{'s' if pending != 1 else ''} received before the end "
+                        f"{'are' if pending != 1 else 'is'} still queued or being scored; wait for the "
+                        "workers (or run `hackathon reconcile`) and freeze again",
+                        code="scoring_pending", pending=pending)
+    return None
+
+
 def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
     """Store the final standings as an immutable snapshot; return its summary.
 
@@ -95,26 +123,9 @@ def freeze(rt: Runtime, slug: str, actor: str) -> dict[str, Any]:
         now = rt.now()
     with rt.write(LockKey.COMPETITION, comp.id) as session:
         comp = get_competition(session, slug)
-        if comp.frozen_at is not None:
-            snapshot = get_snapshot(session, comp)
-            raise Conflict(f"competition '{slug}' was already frozen at "
-                           f"{isoformat_local(comp.frozen_at, comp.timezone)} (snapshot sha256 "
-                           f"{snapshot.sha256 if snapshot else '?'}); a snapshot is never replaced",
-                           code="already_frozen")
-        if now < comp.end_at:
-            raise Conflict(f"competition '{slug}' ends at {isoformat_local(comp.end_at, comp.timezone)}; "
-                           f"it can be frozen only after that (now {isoformat_local(now, comp.timezone)})",
-                           code="not_ended", end_at=isoformat_utc(comp.end_at))
-        _lock_uploads(session, comp)
-        pending = session.execute(
-            sa.select(sa.func.count()).where(Submission.competition_id == comp.id,
-                                             Submission.status.in_(PENDING_STATUSES),
-                                             Submission.received_at < comp.end_at)).scalar_one()
-        if pending:
-            raise Conflict(f"{pending} submission{'s' if pending != 1 else ''} received before the end "
-                           f"{'are' if pending != 1 else 'is'} still queued or being scored; wait for the "
-                           "workers (or run `hackathon reconcile`) and freeze again",
-                           code="scoring_pending", pending=pending)
+        refusal = freeze_refusal(session, comp, now, lock=True)
+        if refusal is not None:
+            raise refusal
         content = build_snapshot(session, comp, now, actor)
         text = canonical_json(content)
         digest = snapshot_digest(text)

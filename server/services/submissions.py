@@ -172,12 +172,17 @@ def get_submission_file(session: Session, submission_id: str, caller: Caller) ->
         caller, session.get(Submission, submission_id) if len(submission_id) <= 64 else None, submission_id)
 
 
-def list_submissions(session: Session, comp: Competition, caller: Caller) -> list[Submission]:
-    """The submissions the caller may list: a team its own, organizers and judges every team's."""
+def list_submissions(session: Session, comp: Competition, caller: Caller, filters: Any = None) -> list[Submission]:
+    """The submissions the caller may list: a team its own, organizers and judges every team's;
+    narrowed by `filters` (services.submission_console.SubmissionFilter) when given."""
     team_id = check_list_submissions(caller)
     query = sa.select(Submission).where(Submission.competition_id == comp.id)
     if team_id is not None:
         query = query.where(Submission.team_id == team_id)
+    if filters is not None:
+        from server.services.submission_console import apply_filters  # it imports this module
+
+        query = apply_filters(query, filters)
     return list(session.execute(query.order_by(Submission.received_at, Submission.id)).scalars())
 
 

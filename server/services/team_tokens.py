@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from server.auth import hash_token, new_token
 from server.db import LockKey
 from server.errors import NotFound
-from server.models import Team, Token
+from server.models import Submission, Team, TeamMember, Token
 from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.teams import MAX_TEAM_ID, get_team, team_to_dict
@@ -95,11 +95,28 @@ def revoke_team_token(rt: Runtime, team_id: int, *, actor: str) -> RevokedToken:
     return RevokedToken(described, revoked, now)
 
 
-def list_teams(session: Session) -> list[dict[str, Any]]:
-    """Every team with its members and whether it holds a usable token (never token material)."""
+def list_teams(session: Session, q: str | None = None) -> list[dict[str, Any]]:
+    """Every team (or those whose id, name or a member's name matches `q`, case-insensitive) with its
+    members, whether it holds a usable token (never token material) and its submission counts."""
     active = set(session.execute(
         sa.select(Token.team_id).where(Token.role == "team", Token.revoked_at.is_(None)).distinct()
     ).scalars())
-    # Members in one query for all teams, not one per team.
-    teams = session.execute(sa.select(Team).options(selectinload(Team.members)).order_by(Team.id)).scalars().all()
-    return [{**team_to_dict(t), "token_active": t.id in active} for t in teams]
+    query = sa.select(Team).options(selectinload(Team.members)).order_by(Team.id)
+    if q is not None and q.strip():
+        needle = q.strip().lower()
+        member_match = sa.select(TeamMember.team_id).where(
+            sa.func.lower(TeamMember.name).contains(needle, autoescape=True))
+        match = sa.or_(sa.func.lower(Team.name).contains(needle, autoescape=True), Team.id.in_(member_match))
+        if needle.isascii() and needle.isdigit() and int(needle) <= MAX_ID:
+            match = sa.or_(match, Team.id == int(needle))
+        query = query.where(match)
+    # Members in one query for all teams, not one per team; counts in one grouped query.
+    teams = session.execute(query).scalars().all()
+    counts: dict[int, dict[str, int]] = {}
+    for team_id, status, n in session.execute(
+            sa.select(Submission.team_id, Submission.status, sa.func.count())
+            .group_by(Submission.team_id, Submission.status)).all():
+        counts.setdefault(team_id, {})[status] = int(n)
+    return [{**team_to_dict(t), "token_active": t.id in active,
+             "submissions": sum(counts.get(t.id, {}).values()), "scored": counts.get(t.id, {}).get("scored", 0)}
+            for t in teams]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,11 +347,17 @@ def _recorded_hash(payload: str) -> str:
         return "(unreadable freeze entry)"  # an edited entry: check_chain names it
 
 
-def verify(rt: Runtime, slug: str) -> VerifyReport:
-    """Check every stored file, score, the snapshot and the action log of one competition."""
+def verify(rt: Runtime, slug: str, progress: Callable[[VerifyReport, int], None] | None = None) -> VerifyReport:
+    """Check every stored file, score, the snapshot and the action log of one competition.
+
+    `progress(report, total)` is called before the first submission, after each one (the callee
+    decides how often to record it: report.files and report.rescored out of `total`) and at the end.
+    """
     started = time.perf_counter()
     with rt.session() as session:
         comp = get_competition(session, slug)
+        total = session.execute(sa.select(sa.func.count()).where(Submission.competition_id == comp.id)).scalar_one() \
+            if progress is not None else 0
         snapshot = get_snapshot(session, comp)
         chosen, names = chosen_finals(session, comp), team_names(session)
         log_entries, chain_problems = check_chain(session)
@@ -366,13 +373,19 @@ def verify(rt: Runtime, slug: str) -> VerifyReport:
     del snapshot  # its text is no longer needed; the parsed boards are
     checker.load_labels()
     builder = BoardBuilder(comp, chosen, names)
+    if progress is not None:
+        progress(report, total)
     for r in iter_submissions(rt, comp.id, _COLUMNS):
         builder.add(Row(r.id, r.team_id, r.status, r.received_at, r.public_score, r.private_score))
         checker.check(r)
+        if progress is not None:
+            progress(report, total)
     for sub_id in sorted(checker.expected or {}):
         checker.differ("snapshot", sub_id, "submission is in the snapshot but not in the database")
     if content is not None:
         _compare_boards(report, content, builder.finish())
         _check_confidence(checker, content)
     report.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(report, max(total, report.submissions))
     return report

@@ -107,7 +107,8 @@ def test_the_readme_table_is_what_the_module_decides() -> None:
                 comp = competition(state)
                 comp.public_feedback = mode
                 for team_id in (OWN_TEAM, OTHER_TEAM):
-                    if name in ("can_see_private_scores", "can_see_public_scores", "can_read_award", "can_read_audit"):
+                    if name in ("can_see_private_scores", "can_see_public_scores", "can_read_award", "can_read_audit",
+                                "can_verify", "can_read_action_log"):
                         args: tuple[object, ...] = (comp,)
                     elif name in ("can_read_submission", "can_download_submission_file"):
                         args = (submission(team_id),)

@@ -28,7 +28,7 @@ HEAVY = ("flask", "werkzeug", "sqlalchemy", "alembic", "rq", "redis", "pandas", 
 # Every command name (SPEC §3, README): none may go, none may appear unlisted.
 NAMES = {"init", "serve", "worker", "reconcile", "demo", "competition", "team", "token", "freeze", "publish",
          "award", "verification", "eligibility", "audit", "verify", "rescore", "submit", "score", "datasets",
-         "baseline", "run-code", "code-data"}
+         "baseline", "run-code", "code-data", "queue", "requeue", "log"}
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

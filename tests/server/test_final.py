@@ -205,7 +205,7 @@ def test_judges_get_403_on_organizer_actions(env: Env) -> None:
     for method, path, body in actions:
         response = getattr(env.client, method)(path, json=body, headers=_auth(env.judge))
         assert response.status_code == 403, path
-        assert "needs role organizer" in response.json["message"]
+        assert "judge token is read-only" in response.json["message"]  # refused before the view (issue 9)
         assert getattr(env.client, method)(path, json=body, headers=_auth(done.tokens["Alpha"])).status_code == 403
     assert env.get("/api/v1/competitions/tiny/award", env.judge).status_code == 403  # not frozen yet
     _freeze(env)

@@ -61,7 +61,9 @@ class World:
         return {"slug": [self.slug], "submission_id": [self.subs["Alpha"], self.subs["Beta"]],
                 "team_id": [self.team_ids["Alpha"], self.team_ids["Beta"]],
                 # Data files are public; the crawl still checks that no download carries a private score.
-                "name": ["sample_submission.csv", "labels.csv"]}
+                "name": ["sample_submission.csv", "labels.csv"],
+                # Verify runs: a judge sees them once frozen, a team never (the crawl makes none; 1 is unknown).
+                "verification_id": [1]}
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def test_team_list_has_members_and_no_token_material(env: Env) -> None:
     body = env.get("/api/v1/teams", env.organizer).get_json()
     assert body["teams"] == [{"id": body["teams"][0]["id"], "name": "Listed", "eligible": False,
                               "members": ["A", "B"], "created_at": body["teams"][0]["created_at"],
-                              "token_active": True}]
+                              "token_active": True, "submissions": 0, "scored": 0}]
     assert token not in json.dumps(body) and "hash" not in json.dumps(body)
 
 
