@@ -9,13 +9,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from server.runtime import Runtime
 
-__all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes"]
+__all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes", "prepare_process"]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+            from server.metrics import mark_process_dead
+
+            mark_process_dead(proc.pid)
         if server is not None:
             server.stop()
 
@@ -70,6 +75,8 @@ def embedded_stack(rt: Runtime, workers: int | None = None) -> Iterator[str]:
 def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready: Any = None) -> None:
     """Serve the app with gunicorn (threads in one process), beside the embedded stack if needed."""
     from gunicorn.app.base import BaseApplication
+
+    from server.metrics import mark_process_dead
 
     rt: Runtime = app.extensions["hackathon"]
 
@@ -80,7 +87,10 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", rt.config["WEB_THREADS"])
             self.cfg.set("timeout", 300)  # large uploads on slow links
-            self.cfg.set("accesslog", None)
+            self.cfg.set("accesslog", None)  # server/request_log.py writes one line per request
+            self.cfg.set("logger_class", _quiet_gunicorn_logger())
+            # A gunicorn worker that exits leaves its metric files; its live gauges are dropped.
+            self.cfg.set("child_exit", lambda _server, worker: mark_process_dead(worker.pid))
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())
             # The engine's pool must not cross the fork into the gunicorn worker.
@@ -92,3 +102,30 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
     with embedded_stack(rt, workers) as url:
         log.info("queue at %s", url)
         _Gunicorn().run()
+
+
+def prepare_process(rt: Runtime, *, clean_metrics: bool) -> None:
+    """What `serve` and `worker` set up before anything else: metric files, log format."""
+    import atexit
+
+    from server.logs import configure_logging
+    from server.metrics import enable_multiprocess, mark_process_dead
+
+    enable_multiprocess(Path(rt.config["METRICS_DIR"] or rt.home / "metrics"), clean=clean_metrics)
+    pid = os.getpid()
+    atexit.register(lambda: mark_process_dead(pid) if os.getpid() == pid else None)
+    configure_logging(rt.config["LOG_FORMAT"], logging.INFO)
+
+
+def _quiet_gunicorn_logger() -> type:
+    """gunicorn's logger with its error log sent through ours (JSON or text, one format for all)."""
+    from gunicorn.glogging import Logger
+
+    class _Logger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in list(self.error_log.handlers):
+                self.error_log.removeHandler(handler)
+            self.error_log.propagate = True
+
+    return _Logger

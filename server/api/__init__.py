@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from server.api import (
         datafiles,
         final,
+        metrics,
         openapi,
         organizers,
         public,
@@ -25,3 +26,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(datafiles.bp)
     app.register_blueprint(team_tokens.bp)
+    app.register_blueprint(metrics.bp)

@@ -11,6 +11,8 @@ import logging
 import time
 
 from scoring import SCORER_VERSION, ScoringError, SubmissionRejected, score
+from server.logs import bind_submission
+from server.metrics import metrics
 from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
@@ -26,6 +28,7 @@ DECOMPRESSED_FACTOR = 10
 
 def run_scoring(rt: Runtime, submission_id: str) -> str:
     """Score one submission; return its final status. Unexpected errors propagate (RQ records them)."""
+    bind_submission(submission_id)
     with rt.write() as session:
         sub = session.get(Submission, submission_id)
         if sub is None:
@@ -44,9 +47,10 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         labels = competition_labels(rt, comp)
         result = score(path, labels, task, max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:
+        seconds = time.perf_counter() - started
         _finish(rt, submission_id, comp, status="rejected", message=exc.message,
-                problems=[p.to_dict() for p in exc.problems], seconds=time.perf_counter() - started,
-                labels_sha256=labels.sha256)
+                problems=[p.to_dict() for p in exc.problems], seconds=seconds, labels_sha256=labels.sha256)
+        metrics().scoring_duration.labels(task.slug, "rejected").observe(seconds)
         return "rejected"
     except ScoringError as exc:
         # Not the team's fault and not transient (e.g. a metric undefined on our split): retrying
@@ -54,8 +58,10 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         log.error("submission %s cannot be scored: %s", submission_id, exc)
         record_failure(rt, submission_id, f"the metric could not be computed ({type(exc).__name__})", final=True)
         return "failed"
+    seconds = time.perf_counter() - started
     _finish(rt, submission_id, comp, status="scored", public=result.public_score, private=result.private_score,
-            rows=result.rows, seconds=time.perf_counter() - started, labels_sha256=labels.sha256)
+            rows=result.rows, seconds=seconds, labels_sha256=labels.sha256)
+    metrics().scoring_duration.labels(task.slug, "scored").observe(seconds)
     return "scored"
 
 
