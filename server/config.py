@@ -79,6 +79,9 @@ DEFAULTS: dict[str, Any] = {
     # Hidden labels: s3://bucket/prefix readable by organizers and workers only. Default: the
     # `labels/` prefix beside STORAGE_URL's (restrict it with a bucket policy).
     "LABELS_STORAGE_URL": None,
+    # Port on which `hackathon worker` serves this machine's metric samples at /metrics (0: off).
+    # For worker machines that do not run the web server, whose /metrics adds up its own machine.
+    "WORKER_METRICS_PORT": 0,
     # S3-compatible endpoint (MinIO, Ceph, ...); empty for AWS.
     "S3_ENDPOINT_URL": None,
     # MB of objects fetched from the bucket kept on this machine's disk (<HOME>/cache).
@@ -87,7 +90,7 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
-    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS", "CACHE_MB",
+    "RECONCILE_GRACE", "EMBEDDED_WORKERS", "PORT", "WEB_THREADS", "CACHE_MB", "WORKER_METRICS_PORT",
 }
 
 

@@ -117,6 +117,15 @@ def prepare_process(rt: Runtime, *, clean_metrics: bool) -> None:
     configure_logging(rt.config["LOG_FORMAT"], logging.INFO)
 
 
+def serve_worker_metrics(port: int) -> None:
+    """On a worker machine: this machine's metric samples on http://0.0.0.0:<port>/metrics."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, registry=registry)
+
+
 def _quiet_gunicorn_logger() -> type:
     """gunicorn's logger with its error log sent through ours (JSON or text, one format for all)."""
     from gunicorn.glogging import Logger

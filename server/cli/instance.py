@@ -42,9 +42,11 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Worker log level.")
 def worker_command(burst: bool, log_level: str) -> None:
     """Run an RQ worker for the scoring queue."""
-    from server.serve import prepare_process, run_worker
+    from server.serve import prepare_process, run_worker, serve_worker_metrics
 
     prepare_process(runtime(), clean_metrics=False)
+    if runtime().config["WORKER_METRICS_PORT"]:
+        serve_worker_metrics(runtime().config["WORKER_METRICS_PORT"])
     run_worker(runtime(), burst=burst, log_level=log_level)
 
 
