@@ -78,6 +78,8 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         sub.scored_at, sub.duration_s = rt.now(), seconds
         sub.scorer_version, sub.labels_sha256 = SCORER_VERSION, labels_sha256
         refresh_standing(session, comp, sub.team_id)
+    # One line per result written (never the scores: the private one is secret until published).
+    log.info("submission %s %s in %.3f s", submission_id, status, seconds)
 
 
 def record_failure(rt: Runtime, submission_id: str, reason: str, *, final: bool) -> None:

@@ -42,7 +42,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[S3Endpoint]:
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per S3 request in failures
 
     for key, value in CREDENTIALS.items():
         os.environ.setdefault(key, value)  # boto3 in this process (the app) and the workers it starts
