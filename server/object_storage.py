@@ -223,30 +223,33 @@ class S3Storage(Storage):
         """Keep the cache of submissions and data files under CACHE_MB, oldest use first."""
         with self._lock:
             if self._cached_bytes is None:
-                self._cached_bytes = sum(p.stat().st_size for p in self._cached_files())
+                self._cached_bytes = sum(stat.st_size for _, stat in self._cached_files())
             else:
                 self._cached_bytes += added
             if self._cached_bytes <= self.cache_limit:
                 return
             now = time.time()
-            files = sorted(self._cached_files(), key=lambda p: p.stat().st_mtime)
-            total = sum(p.stat().st_size for p in files)
-            for path in files:
+            files = sorted(self._cached_files(), key=lambda item: item[1].st_mtime)
+            total = sum(stat.st_size for _, stat in files)
+            for path, stat in files:
                 if total <= self.cache_limit * 0.8:
                     break
-                stat = path.stat()
                 if now - stat.st_mtime < _EVICT_MIN_AGE_S:
                     continue
                 path.unlink(missing_ok=True)
                 total -= stat.st_size
             self._cached_bytes = total
 
-    def _cached_files(self) -> list[Path]:
-        out: list[Path] = []
+    def _cached_files(self) -> list[tuple[Path, os.stat_result]]:
+        out: list[tuple[Path, os.stat_result]] = []
         for kind in ("files", "data"):  # labels stay: small, and every job needs them
-            folder = self.cache_dir / kind
-            if folder.exists():
-                out += [p for p in folder.glob("*/*") if p.is_file() and not p.name.startswith(".part-")]
+            for path in (self.cache_dir / kind).glob("*/*"):
+                if path.name.startswith(".part-"):
+                    continue
+                try:
+                    out.append((path, path.stat()))
+                except FileNotFoundError:
+                    pass  # evicted meanwhile by another process sharing this HOME (embedded mode)
         return out
 
 

@@ -24,7 +24,10 @@ from typing import Any
 
 import psutil
 import pytest
+import redis
 import sqlalchemy as sa
+from rq import Queue
+from rq import Worker as RQWorker
 
 from tests.conftest import _fresh_postgres_database
 from tests.server.conftest import TINY_TASK, tiny_labels, tiny_predictions
@@ -47,6 +50,10 @@ def _request(method: str, url: str, token: str, body: bytes | None = None, conte
     with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers, method=method),
                                 timeout=30) as response:
         return json.loads(response.read())
+
+
+def _written_by(log: Path) -> set[str]:
+    return {m.group(1) for m in re.finditer(r"submission ([0-9a-f]{32}) scored in", log.read_text())}
 
 
 def _wait_healthy(url: str, seconds: float = 90) -> None:
@@ -128,10 +135,24 @@ def test_300_uploads_over_two_web_and_three_workers_survive_sigkill(
                     time.sleep(0.2)  # that web process is gone: the client tries the other one
             raise AssertionError(f"upload {n} failed 20 times")
 
+        victim_job: list[str | None] = [None]
+
         def chaos() -> None:
             while len(accepted) < UPLOADS // 3:
                 time.sleep(0.05)
+            # Kill worker0 in the middle of a job when we can catch it busy (jobs take ~10-30 ms).
+            connection = redis.Redis.from_url(redis_url)
+            workers = RQWorker.all(queue=Queue(base["HACKATHON_QUEUE_NAME"], connection=connection))
+            mine = next(w for w in workers if w.pid == procs["worker0"].pid)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                running = connection.smembers(mine.executions_key)  # "<job id>:<execution id>"
+                if running:
+                    victim_job[0] = next(iter(running)).decode().split(":")[0]
+                    break
+                time.sleep(0.001)
             procs["worker0"].send_signal(signal.SIGKILL)
+            connection.close()
             web = psutil.Process(procs["web1"].pid)
             victims = [web, *web.children(recursive=True)]
             live.remove(1)
@@ -189,6 +210,11 @@ def test_300_uploads_over_two_web_and_three_workers_survive_sigkill(
                 written[match.group(1)] = written.get(match.group(1), 0) + 1
     assert max(written.values()) == 1, {k: v for k, v in written.items() if v > 1}
     assert len(by_id) - len(written) <= 1 and written.keys() <= by_id.keys()
+    if victim_job[0]:  # the job the killed worker held: scored once, by it (before dying) or after a retry
+        victim = victim_job[0].removeprefix("score-")
+        print(f"scale-out: worker0 killed holding {victim} (attempts {by_id[victim].attempts})")
+        assert by_id[victim].status == "scored"
+        assert by_id[victim].attempts == 2 or victim in _written_by(logs["worker0"])
     for secret in (organizer, *tokens):
         assert all(secret not in p.read_text() for p in logs.values())
 
