@@ -123,7 +123,12 @@ def serve_worker_metrics(port: int) -> None:
 
     registry = CollectorRegistry(auto_describe=False)
     multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, registry=registry)
+    try:
+        start_http_server(port, registry=registry)
+    except OSError as exc:
+        # Another worker of this machine serves it already; it reads the same files, ours included.
+        log.info("worker metrics port %s not opened (%s); another worker of this machine serves it", port,
+                 exc.strerror)
 
 
 def _quiet_gunicorn_logger() -> type:
