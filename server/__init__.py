@@ -14,7 +14,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, runtime (database, storage, queue), errors, blueprints."""
     from flask import Flask
 
-    from server import api, errors_http, web
+    from server import api, errors_http, request_log, web
     from server.config import load_config
     from server.runtime import Runtime
 
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["hackathon"] = Runtime(settings)
     errors_http.init_app(app)
+    request_log.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

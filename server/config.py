@@ -83,12 +83,34 @@ DEFAULTS: dict[str, Any] = {
     "TESTING": False,
     # Key that signs the pages' session cookies. Default: a random key kept in <HOME>/secret_key.
     "SECRET_KEY": None,
+    # Operations (README "Deploying"). Log lines of `serve` and `worker`: json (one object per
+    # line) or text.
+    "LOG_FORMAT": "json",
+    # When set, GET /metrics needs `Authorization: Bearer <this>`; else anyone who reaches it
+    # (restrict /metrics to the operators' network at the proxy).
+    "METRICS_TOKEN": None,
+    # Folder where this machine's processes write metric samples (PROMETHEUS_MULTIPROC_DIR wins).
+    # Default: <HOME>/metrics, emptied when `serve` starts.
+    "METRICS_DIR": None,
+    # Where uploads, competition data files and hidden labels live: empty for the instance
+    # folder, or s3://bucket/prefix (credentials from the standard AWS variables).
+    "STORAGE_URL": None,
+    # Hidden labels: s3://bucket/prefix readable by organizers and workers only. Default: the
+    # `labels/` prefix beside STORAGE_URL's (restrict it with a bucket policy).
+    "LABELS_STORAGE_URL": None,
+    # Port on which `hackathon worker` serves this machine's metric samples at /metrics (0: off).
+    # For worker machines that do not run the web server, whose /metrics adds up its own machine.
+    "WORKER_METRICS_PORT": 0,
+    # S3-compatible endpoint (MinIO, Ceph, ...); empty for AWS.
+    "S3_ENDPOINT_URL": None,
+    # MB of objects fetched from the bucket kept on this machine's disk (<HOME>/cache).
+    "CACHE_MB": 2000,
 }
 
 _INT_KEYS = {
     "JOB_TIMEOUT", "RESULT_TTL", "FAILURE_TTL", "MAX_ATTEMPTS", "WORKER_TTL", "RECONCILE_INTERVAL",
     "RECONCILE_GRACE", "FREEZE_WAIT", "EMBEDDED_WORKERS", "PORT", "WEB_PROCESSES", "WEB_THREADS",
-    "EMBEDDED_CODE_WORKERS", "CONFIDENCE_REPLICATES",
+    "EMBEDDED_CODE_WORKERS", "CONFIDENCE_REPLICATES", "CACHE_MB", "WORKER_METRICS_PORT",
 }
 
 
@@ -154,4 +176,23 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         )
     config["DATABASE_URL"] = url
     config["TESTING"] = str(config["TESTING"]).lower() in {"1", "true", "yes"}
+    _check_operations(config, sources)
     return config
+
+
+def _check_operations(config: dict[str, Any], sources: dict[str, str]) -> None:
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT from {sources['LOG_FORMAT']} must be json or text, found {config['LOG_FORMAT']!r}")
+    for key in ("STORAGE_URL", "LABELS_STORAGE_URL"):
+        value = config[key]
+        if value in (None, ""):
+            config[key] = None
+        elif not (isinstance(value, str) and value.startswith("s3://") and len(value) > len("s3://")):
+            raise ConfigError(f"{key} from {sources[key]} must be s3://bucket/prefix or empty, found {value!r}")
+    if config["LABELS_STORAGE_URL"] and not config["STORAGE_URL"]:
+        raise ConfigError(f"LABELS_STORAGE_URL from {sources['LABELS_STORAGE_URL']} needs STORAGE_URL set too")
+    for key in ("METRICS_TOKEN", "S3_ENDPOINT_URL", "METRICS_DIR"):
+        if config[key] in ("", None):
+            config[key] = None
+        else:
+            config[key] = str(config[key])

@@ -99,14 +99,25 @@ class LockKey(Enum):
     # One team's uploads and final selections in one competition (the freeze takes them all).
     TEAM_UPLOAD = ("competition_id", "team_id")
 
+    @property
+    def fields(self) -> tuple[str, ...]:
+        # Not `self.value`: Python 3.11.2 (Debian bookworm's, the image's) gives the member
+        # whose value is `()` a bare object() as its value.
+        return _LOCK_FIELDS[self.name]
+
     def pair(self, *ids: int) -> tuple[int, int]:
         """The (int4, int4) key for these ids; refuses a wrong count or an id outside 1..2^31-1."""
-        if len(ids) != len(self.value):
-            raise ValueError(f"{self.name} lock takes {', '.join(self.value) or 'no ids'}, found {ids!r}")
-        for name, value in zip(self.value, ids, strict=True):
+        fields = self.fields
+        if len(ids) != len(fields):
+            raise ValueError(f"{self.name} lock takes {', '.join(fields) or 'no ids'}, found {ids!r}")
+        for name, value in zip(fields, ids, strict=True):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
                 raise ValueError(f"{self.name} lock: {name} must be a whole number from 1 to 2^31-1, found {value!r}")
         return (tuple(ids) + (0, 0))[:2]  # type: ignore[return-value]
+
+
+_LOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "INSTANCE": (), "COMPETITION": ("competition_id",), "TEAM_UPLOAD": ("competition_id", "team_id")}
 
 
 def advisory_lock(session: Session, key: LockKey, *ids: int, wait: bool = True) -> bool:

@@ -158,6 +158,16 @@ class ScoringWorker(SimpleWorker):
 
     runtime: Runtime | None = None
 
+    def execute_job(self, job: Job, queue: Any) -> Any:
+        # Every log line of this job (ours and RQ's) names the submission; cleared after.
+        from server.logs import bind_submission
+
+        bind_submission(str(job.args[0]) if job.args else None)
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            bind_submission(None)
+
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         if self.runtime is not None:

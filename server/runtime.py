@@ -20,6 +20,7 @@ from rq import Queue
 from sqlalchemy.orm import Session
 
 from server.db import LockKey, make_engine, make_session_factory, utcnow, write_transaction
+from server.object_storage import make_storage
 from server.storage import Storage
 
 __all__ = ["Runtime", "current_runtime"]
@@ -33,7 +34,7 @@ class Runtime:
         self.home: Path = config["HOME"]
         self.engine = make_engine(config["DATABASE_URL"])
         self.sessions = make_session_factory(self.engine)
-        self.storage = Storage(self.home)
+        self.storage: Storage = make_storage(config)  # the instance folder, or a bucket (STORAGE_URL)
         # Tests move time by replacing the clock; everything that asks "now" asks here.
         self.clock: Callable[[], datetime] = utcnow
         self._redis: redis.Redis | None = None

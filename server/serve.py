@@ -8,13 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from server.runtime import Runtime
 
-__all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes"]
+__all__ = ["serve", "run_worker", "embedded_stack", "start_worker_processes", "prepare_process"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
     """Serve the app with gunicorn (WEB_PROCESSES × WEB_THREADS), beside the embedded stack if needed."""
     from gunicorn.app.base import BaseApplication
 
+    from server.metrics import mark_process_dead
+
     rt: Runtime = app.extensions["hackathon"]
 
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -108,7 +111,10 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
             # The longest request line gunicorn allows; long notes go in a header or form field.
             self.cfg.set("limit_request_line", 8190)
             self.cfg.set("limit_request_field_size", 16384)
-            self.cfg.set("accesslog", None)
+            self.cfg.set("accesslog", None)  # server/request_log.py writes one line per request
+            self.cfg.set("logger_class", _quiet_gunicorn_logger())
+            # A gunicorn worker that exits leaves its metric files; its live gauges are dropped.
+            self.cfg.set("child_exit", lambda _server, worker: mark_process_dead(worker.pid))
             if ready is not None:
                 self.cfg.set("when_ready", lambda _server: ready())
             self.cfg.set("post_fork", lambda _server, _worker: _after_fork(rt))
@@ -119,3 +125,44 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
     with embedded_stack(rt, workers) as url:
         log.info("queue at %s", url)
         _Gunicorn().run()
+
+
+def prepare_process(rt: Runtime, *, clean_metrics: bool) -> None:
+    """What `serve` and `worker` set up before anything else: metric files, log format."""
+    import atexit
+
+    from server.logs import configure_logging
+    from server.metrics import enable_multiprocess, mark_process_dead
+
+    enable_multiprocess(Path(rt.config["METRICS_DIR"] or rt.home / "metrics"), clean=clean_metrics)
+    pid = os.getpid()
+    atexit.register(lambda: mark_process_dead(pid) if os.getpid() == pid else None)
+    configure_logging(rt.config["LOG_FORMAT"], logging.INFO)
+
+
+def serve_worker_metrics(port: int) -> None:
+    """On a worker machine: this machine's metric samples on http://0.0.0.0:<port>/metrics."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    multiprocess.MultiProcessCollector(registry)
+    try:
+        start_http_server(port, registry=registry)
+    except OSError as exc:
+        # Another worker of this machine serves it already; it reads the same files, ours included.
+        log.info("worker metrics port %s not opened (%s); another worker of this machine serves it", port,
+                 exc.strerror)
+
+
+def _quiet_gunicorn_logger() -> type:
+    """gunicorn's logger with its error log sent through ours (JSON or text, one format for all)."""
+    from gunicorn.glogging import Logger
+
+    class _Logger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in list(self.error_log.handlers):
+                self.error_log.removeHandler(handler)
+            self.error_log.propagate = True
+
+    return _Logger

@@ -92,6 +92,24 @@ class Storage:
             IncompleteUpload: the client closed or stalled before the end of its body.
             BadRequest: a malformed (chunked) body.
         """
+        tmp_name, sha, size = self.spool_upload(stream, max_bytes, expected_bytes, on_progress)
+        try:
+            final = self.submission_path(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                os.unlink(tmp_name)  # same bytes already stored
+            else:
+                os.replace(tmp_name, final)
+            return StoredFile(sha, size, final)
+        except BaseException:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+            raise
+
+    def spool_upload(self, stream: IO[bytes], max_bytes: int, expected_bytes: int | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> tuple[str, str, int]:
+        """Write an upload to a temporary file while hashing it: (its path, sha256, bytes). On any
+        error (too large, incomplete, malformed) nothing is left behind."""
         self.ensure_folders()
         digest = hashlib.sha256()
         size = 0
@@ -113,14 +131,7 @@ class Storage:
             if expected_bytes is not None and size < expected_bytes:
                 # gunicorn hands over what arrived before the client closed, without an error.
                 raise _incomplete(size, expected_bytes)
-            sha = digest.hexdigest()
-            final = self.submission_path(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                os.unlink(tmp_name)  # same bytes already stored
-            else:
-                os.replace(tmp_name, final)
-            return StoredFile(sha, size, final)
+            return tmp_name, digest.hexdigest(), size
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)

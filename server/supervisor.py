@@ -89,6 +89,12 @@ class Supervisor:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+        from server.metrics import mark_process_dead
+
+        for worker in self.workers:
+            if worker is not None:
+                mark_process_dead(worker.pid)  # its metric files stay; its live gauges go
         if self.valkey is not None:
             try:
                 self.valkey.stop()
@@ -145,6 +151,9 @@ class Supervisor:
                 delay = backoff.died(now)
                 died = True
                 self.workers[i] = None
+                from server.metrics import mark_process_dead
+
+                mark_process_dead(proc.pid)
                 log.error("%s worker %s (pid %s) exited with code %s; restarting it in %.1f s",
                           self.slots[i][0], i + 1, proc.pid, code, delay)
             if backoff.due(now):

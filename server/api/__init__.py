@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         console,
         datafiles,
         final,
+        metrics,
         openapi,
         organizers,
         public,
@@ -29,3 +30,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(datafiles.bp)
     app.register_blueprint(team_tokens.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(metrics.bp)

@@ -28,9 +28,10 @@ def init_command(as_json: bool) -> None:
 @click.option("--workers", default=None, type=int, help="Embedded scoring workers (no REDIS_URL only).")
 def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the web server; with no REDIS_URL, also an embedded queue and workers."""
-    from server.serve import serve
+    from server.serve import prepare_process, serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    prepare_process(runtime(), clean_metrics=True)
     init_database(runtime())
     serve(app, host=host or app.config["HOST"], port=port or app.config["PORT"], workers=workers)
 
@@ -43,8 +44,11 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
               help="scoring: CSV uploads; code: code competitions' submit.zip runs (needs bubblewrap).")
 def worker_command(burst: bool, log_level: str, queue_kind: str) -> None:
     """Run an RQ worker for the scoring queue (or, with --queue code, the code queue)."""
-    from server.serve import run_worker
+    from server.serve import prepare_process, run_worker, serve_worker_metrics
 
+    prepare_process(runtime(), clean_metrics=False)
+    if runtime().config["WORKER_METRICS_PORT"]:
+        serve_worker_metrics(runtime().config["WORKER_METRICS_PORT"])
     run_worker(runtime(), burst=burst, log_level=log_level, queue=queue_kind)
 
 

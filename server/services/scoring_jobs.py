@@ -14,6 +14,8 @@ from typing import Any
 from scoring import SCORER_VERSION, ScoringError, SubmissionRejected
 from scoring.score import score_with_predictions
 from server.db import LockKey
+from server.logs import bind_submission
+from server.metrics import metrics
 from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
@@ -32,6 +34,7 @@ DECOMPRESSED_FACTOR = 10
 
 def run_scoring(rt: Runtime, submission_id: str) -> str:
     """Score one submission; return its final status. Unexpected errors propagate (RQ records them)."""
+    bind_submission(submission_id)
     with rt.write() as session:
         sub = session.get(Submission, submission_id)
         if sub is None:
@@ -55,9 +58,10 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         result, predictions = score_with_predictions(path, labels, task,
                                                      max_bytes=comp.max_upload_bytes * DECOMPRESSED_FACTOR)
     except SubmissionRejected as exc:
+        seconds = time.perf_counter() - started
         _finish(rt, submission_id, comp, status=SubmissionStatus.REJECTED, message=exc.message,
-                problems=[p.to_dict() for p in exc.problems], seconds=time.perf_counter() - started,
-                labels_sha256=labels.sha256)
+                problems=[p.to_dict() for p in exc.problems], seconds=seconds, labels_sha256=labels.sha256)
+        metrics().scoring_duration.labels(task.slug, "rejected").observe(seconds)
         return SubmissionStatus.REJECTED
     except ScoringError as exc:
         # Not the team's fault and not transient (e.g. a metric undefined on our split): retrying
@@ -72,9 +76,11 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         if comp.public_feedback == "ladder":
             judge_submission(session, comp, task, labels, row, predictions, result.public_score, rt.now())
 
+    seconds = time.perf_counter() - started
     _finish(rt, submission_id, comp, status=SubmissionStatus.SCORED, public=result.public_score,
-            private=result.private_score, rows=result.rows, seconds=time.perf_counter() - started,
+            private=result.private_score, rows=result.rows, seconds=seconds,
             labels_sha256=labels.sha256, team_id=sub.team_id, extra=record)
+    metrics().scoring_duration.labels(task.slug, "scored").observe(seconds)
     return SubmissionStatus.SCORED
 
 
@@ -96,6 +102,8 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         if extra is not None:
             extra(session, sub)
         refresh_standing(session, comp, sub.team_id)
+    # One line per result written (never the scores: the private one is secret until published).
+    log.info("submission %s %s in %.3f s", submission_id, status, seconds)
 
 
 def _storable(text: str | None) -> str | None:

@@ -142,8 +142,18 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
             session.add(sub)
             session.flush()
             refresh_standing(session, comp, team_id)
+    _observe_upload(sub.id, stored.bytes)
     enqueue_scoring(rt, sub.id)
     return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
+
+
+def _observe_upload(submission_id: str, size: int) -> None:
+    from server.logs import bind_submission
+    from server.metrics import metrics
+
+    bind_submission(submission_id)  # the request's log line names the new submission
+    metrics().upload_bytes.inc(size)
+    metrics().uploads.inc()
 
 
 def check_declared_size(rt: Runtime, slug: str, content_length: int | None, slack: int = 0) -> None:
