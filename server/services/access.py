@@ -30,6 +30,7 @@ __all__ = [
     "can_read_submission", "can_download_submission_file",
     "check_gate", "check_list_submissions", "check_award", "check_audit", "check_private_board", "check_submission",
     "check_submission_file", "own_team",
+    "can_sign_in_to_pages", "can_sign_in_to_console", "can_use_console", "can_use_judge_area", "check_snapshot",
 ]
 
 
@@ -114,6 +115,26 @@ def can_download_submission_file(caller: Caller, sub: Submission) -> bool:
     return can_read_submission(caller, sub)
 
 
+def can_sign_in_to_pages(caller: Caller) -> bool:
+    """A browser session may stand for a team, an organizer or a judge (each sees its own pages)."""
+    return can_submit(caller) or can_sign_in_to_console(caller)
+
+
+def can_sign_in_to_console(caller: Caller) -> bool:
+    """The console's sign-in form admits organizer and judge tokens (teams use /signin)."""
+    return READ_FINAL.admits(caller)
+
+
+def can_use_console(caller: Caller) -> bool:
+    """The organizer console (/console/...): every page and form of it, read or write."""
+    return can_manage(caller)
+
+
+def can_use_judge_area(caller: Caller) -> bool:
+    """The judges' read-only area (/judge/...): judges, and organizers checking what judges see."""
+    return READ_FINAL.admits(caller)
+
+
 # --- the errors a denial becomes ------------------------------------------------------------
 
 def _denied(caller: Caller, gate: Gate) -> Unauthorized | Forbidden:
@@ -164,6 +185,11 @@ def check_audit(caller: Caller, comp: Competition) -> None:
         raise Forbidden(f"judges can download the audit of '{comp.slug}' once it is frozen")
     check_gate(caller, READ_FINAL)
     raise Forbidden("the audit is for organizers and judges")
+
+
+def check_snapshot(caller: Caller, comp: Competition) -> None:
+    """The snapshot's canonical JSON holds every private score: the audit's readers, same rule."""
+    check_audit(caller, comp)
 
 
 def check_submission(caller: Caller, sub: Submission | None, submission_id: str) -> Submission:
