@@ -16,7 +16,7 @@ from server.services.actionlog import check_chain
 from server.services.competitions import competition_state, list_competitions
 from server.statuses import SubmissionStatus
 
-__all__ = ["STATUS_ORDER", "competitions_overview", "status_counts", "pending_before_end", "team_count",
+__all__ = ["STATUS_ORDER", "competitions_overview", "status_counts", "pending_before_end", "team_count", "submissions_by_team",
            "recent_actions", "chain_report"]
 
 STATUS_ORDER = tuple(s.value for s in SubmissionStatus)
@@ -53,6 +53,12 @@ def pending_before_end(session: Session, comp: Competition) -> int:
 
 def team_count(session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(Team)).scalar_one())
+
+
+def submissions_by_team(session: Session) -> dict[int, int]:
+    """team id → its submissions over every competition."""
+    rows = session.execute(sa.select(Submission.team_id, sa.func.count()).group_by(Submission.team_id))
+    return {int(team_id): int(n) for team_id, n in rows}
 
 
 def recent_actions(session: Session, limit: int = 200, competition_id: int | None = None) -> list[ActionLogEntry]:

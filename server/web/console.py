@@ -77,7 +77,8 @@ def _guard() -> ResponseReturnValue | None:
     if not can_use_console(caller):
         if not can_sign_in_to_pages(caller) and request.method == "GET":
             return redirect(url_for("console.signin", next=request.full_path.rstrip("?")))
-        abort(403)  # a judge or a team: refused before anything is read, changed or logged
+        # A judge or a team: refused before anything is read, changed or logged.
+        abort(403, description=gettext("The organizer console is for organizers: this session cannot use it."))
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
     return None
@@ -196,7 +197,8 @@ def competition(slug: str) -> ResponseReturnValue:
 
 def _panel_teams(session: Session, query: str) -> list[dict[str, Any]]:
     """Teams matching the search (id, name or a member's name), as list_teams describes them."""
-    teams = list_teams(session)
+    counts = console_queries.submissions_by_team(session)
+    teams = [{**t, "submissions": counts.get(int(t["id"]), 0)} for t in list_teams(session)]  # type: ignore[call-overload]
     q = query.strip().casefold()
     if not q:
         return teams

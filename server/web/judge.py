@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from server.auth import Caller
@@ -39,7 +40,7 @@ def _guard() -> ResponseReturnValue | None:
     if not can_use_judge_area(caller):
         if not can_sign_in_to_pages(caller) and request.method == "GET":
             return redirect(url_for("console.signin", next=request.full_path.rstrip("?")))
-        abort(403)
+        abort(403, description=gettext("The judges' area is for judges and organizers: this session cannot use it."))
     return None
 
 

@@ -166,7 +166,7 @@ def test_organizer_runs_the_end_of_a_hackathon_and_a_judge_checks_it(console_sit
 
     # Freeze (the confirmation shows the board), then verification, a disqualification, the award.
     page.goto(f"{site.url}/console/competitions/tiny/freeze")
-    assert "Alpha" in page.inner_text("table") and "0" == page.inner_text(".facts dd >> nth=1").strip()
+    assert "Alpha" in page.inner_text("table") and page.inner_text(".facts dd >> nth=1").strip() == "0"
     site.shot(page, "console-08-freeze-confirm-ko")
     page.get_by_role("button", name="예, 지금 동결합니다").click()
     assert "동결했습니다" in page.inner_text(".flash")
