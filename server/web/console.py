@@ -75,7 +75,9 @@ def _guard() -> ResponseReturnValue | None:
         return None
     caller = session_caller()
     if not can_use_console(caller):
-        if not can_sign_in_to_pages(caller) and request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # a read: offer the sign-in (nothing is shown)
+            if can_sign_in_to_pages(caller):
+                flash(gettext("The organizer console is for organizers: sign in with an organizer token."), "error")
             return redirect(url_for("console.signin", next=request.full_path.rstrip("?")))
         # A judge or a team: refused before anything is read, changed or logged.
         abort(403, description=gettext("The organizer console is for organizers: this session cannot use it."))

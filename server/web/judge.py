@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy.orm import Session
@@ -38,7 +38,9 @@ bp.after_request(no_store)
 def _guard() -> ResponseReturnValue | None:
     caller = session_caller()
     if not can_use_judge_area(caller):
-        if not can_sign_in_to_pages(caller) and request.method == "GET":
+        if request.method in ("GET", "HEAD"):
+            if can_sign_in_to_pages(caller):
+                flash(gettext("The judges' area is for judges and organizers: sign in with a judge token."), "error")
             return redirect(url_for("console.signin", next=request.full_path.rstrip("?")))
         abort(403, description=gettext("The judges' area is for judges and organizers: this session cannot use it."))
     return None

@@ -55,7 +55,9 @@ def test_sign_in_by_role_and_the_session_ends_on_revoke(env: Env) -> None:
     assert org.get("/console/signin").headers["Cache-Control"] == "no-store"
     judge = _staff(env, env.judge)
     assert judge.get("/judge/").status_code == 200
-    assert judge.get("/console/").status_code == 403
+    refused = judge.get("/console/")  # a read: sent to sign in as an organizer, nothing shown
+    assert refused.status_code == 302 and "/console/signin" in refused.headers["Location"]
+    assert judge.post("/console/teams", data={"name": "X", "csrf_token": _csrf(judge, "/judge/")}).status_code == 403
     # Team pages do not take a staff session for a team's.
     assert org.get("/competitions/tiny/submit").status_code == 302
     with env.rt.write() as session:
@@ -211,7 +213,7 @@ def test_a_judge_is_read_only_and_records_nothing(env: Env) -> None:
         path = rule.build({"slug": "tiny", "team_id": team_id}, append_unknown=False)[1]  # type: ignore[index]
         data = {**bodies.get(rule.endpoint, {}), "csrf_token": csrf}
         assert judge.post(path, data=data).status_code == 403, path
-        assert judge.get(path).status_code in (403, 405), path
+        assert judge.get(path).status_code in (302, 405), path
     assert len(_log(env)) == before
     assert env.get("/api/v1/competitions/tiny/submissions", alpha).status_code == 200  # the token still works
     # Frozen by an organizer: now the judge sees the snapshot, its JSON, audits and raw files.
@@ -232,6 +234,7 @@ def test_a_judge_is_read_only_and_records_nothing(env: Env) -> None:
 
 
 def test_teams_and_the_public_see_no_console_page(env: Env) -> None:
+    """A team's or the public's read is sent to the sign-in; a write answers 403 (or 405)."""
     env.competition()
     alpha = env.team("Alpha")
     env.upload(alpha, tiny_predictions(0.1, private_offset=0.7777))
@@ -242,7 +245,8 @@ def test_teams_and_the_public_see_no_console_page(env: Env) -> None:
     for path in ("/console/", "/console/competitions/tiny/submissions", "/console/competitions/tiny/final",
                  "/judge/", "/judge/competitions/tiny", "/judge/competitions/tiny/submissions"):
         response = team.get(path)
-        assert response.status_code == 403 and "0.7777" not in _text(response), path
+        assert response.status_code == 302 and "/console/signin" in response.headers["Location"], path
+        assert team.post(path, data={"csrf_token": _csrf(team, "/signin")}).status_code in (403, 405), path
         assert env.app.test_client().get(path).status_code == 302, path
 
 
