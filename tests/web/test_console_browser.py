@@ -26,7 +26,7 @@ from tests.server.conftest import Env, make_env, tiny_predictions  # noqa: F401 
 from tests.web.conftest import Site
 
 # Responses the flow expects to be refusals (path, status); any other error fails the test.
-EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409)}
+EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409), ("/console/competitions/tiny", 400)}
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def console_page(chromium: Any) -> Iterator[Any]:
             problems.append(f"{r.status} {r.url}")
 
     page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location}")
-            if msg.type == "error" and "status of 409" not in msg.text else None)
+            if msg.type == "error" and not re.search(r"status of (409|400)", msg.text) else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("response", on_response)
     page.set_default_timeout(20_000)
@@ -115,6 +115,11 @@ def test_organizer_runs_the_end_of_a_hackathon_and_a_judge_checks_it(console_sit
     # Edit the schedule in the competition's zone (Seoul): the end two days from now at 18:00.
     page.get_by_role("link", name="작은 회귀 과제").first.click()
     end = (datetime.now(UTC) + timedelta(days=2)).astimezone(ZoneInfo("Asia/Seoul")).replace(hour=18, minute=0)
+    page.fill("#end", "2020-01-01T00:00")  # before the start: refused, shown on the form
+    page.get_by_role("button", name="저장").click()
+    assert "설정을 저장하지 못했습니다" in page.inner_text(".flash.error")
+    assert page.input_value("#end") == "2020-01-01T00:00"
+    site.shot(page, "console-02a-schedule-refused-ko")
     page.fill("#end", end.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#daily_limit", "4")
     site.shot(page, "console-02-schedule-ko")
@@ -203,8 +208,13 @@ def test_organizer_runs_the_end_of_a_hackathon_and_a_judge_checks_it(console_sit
     for action in ("competition.update", "team.create", "team.token.reissue", "freeze", "verification",
                    "disqualification", "publish"):
         assert actors.get(action) == "organizer:Org", (action, actors)
-    page.goto(f"{site.url}/console/?lang=en")
-    site.shot(page, "console-14-dashboard-en")
+    for name, path in (("dashboard", "/console/?lang=en"), ("schedule", "/console/competitions/tiny"),
+                       ("teams", "/console/teams"), ("submissions", "/console/competitions/tiny/submissions"),
+                       ("final", "/console/competitions/tiny/final"), ("award", "/console/competitions/tiny/award"),
+                       ("log", "/console/log")):
+        page.goto(site.url + path)
+        assert page.locator("html").get_attribute("lang") == "en"
+        site.shot(page, f"console-14-{name}-en")
 
     # A judge, in a browser of their own: the snapshot, both audits and a raw file; no freeze.
     judge_context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR", accept_downloads=True)
@@ -231,6 +241,10 @@ def test_organizer_runs_the_end_of_a_hackathon_and_a_judge_checks_it(console_sit
         judge.get_by_role("link", name="수상 순위표").click()
         assert "외부 데이터 사용 (규정 4조)" in judge.inner_text("main")
         site.shot(judge, "judge-04-award-ko")
+        judge.goto(f"{site.url}/judge/competitions/tiny?lang=en")
+        assert "Download the canonical JSON" in judge.inner_text("main")
+        site.shot(judge, "judge-04a-snapshot-boards-en")
+        judge.goto(f"{site.url}/judge/competitions/tiny/award?lang=ko")
         # The judge's attempt to freeze: 403, whatever the form carries, and nothing logged.
         csrf = judge.locator("meta[name=csrf-token]").get_attribute("content")
         refused = judge_context.request.post(f"{site.url}/console/competitions/tiny/freeze",
