@@ -423,6 +423,8 @@ def refusal_text(exc: AppError) -> str:
         "not_frozen": lambda: gettext("The competition is not frozen yet; freeze it first."),
         "already_published": lambda: gettext("The final standings are already published."),
         "forbidden": lambda: gettext("Judges see this once the competition is frozen."),
+        "end_before_start": lambda: gettext("The end must be after the start."),
+        "frozen": lambda: gettext("The competition is frozen: its settings can no longer change."),
     }
     maker = texts.get(exc.code)
     return maker() if maker is not None else exc.message

@@ -112,7 +112,7 @@ def test_schedule_edit_in_the_competitions_zone_and_errors_on_the_form(env: Env)
     page = _text(org.get("/console/competitions/tiny"))
     assert 'value="2026-08-20T18:00"' in page
     bad = _post(org, "/console/competitions/tiny", {**form, "end": "2026-06-01T00:00"}, "/console/competitions/tiny")
-    assert bad.status_code == 400 and "end must be after start" in _text(bad)
+    assert bad.status_code == 400 and "종료 시각은 시작 시각보다 뒤여야 합니다" in _text(bad)
     assert 'value="2026-06-01T00:00"' in _text(bad)  # what was typed stays on the form
     bad = _post(org, "/console/competitions/tiny", {**form, "daily_limit": "many"}, "/console/competitions/tiny")
     assert bad.status_code == 400 and "daily_limit" in _text(bad)
