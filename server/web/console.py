@@ -424,6 +424,7 @@ def refusal_text(exc: AppError) -> str:
         "already_published": lambda: gettext("The final standings are already published."),
         "forbidden": lambda: gettext("Judges see this once the competition is frozen."),
         "end_before_start": lambda: gettext("The end must be after the start."),
+        "reason_required": lambda: gettext("A disqualification needs a reason: it is recorded in the action log and shown to judges."),
         "frozen": lambda: gettext("The competition is frozen: its settings can no longer change."),
     }
     maker = texts.get(exc.code)

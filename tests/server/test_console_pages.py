@@ -169,6 +169,9 @@ def test_freeze_refused_while_pending_then_publish_verify_disqualify(env: Env) -
         ids = dict(session.execute(sa.select(Team.name, Team.id)).all())
     _post(org, "/console/competitions/tiny/verification", {"team_id": ids["Alpha"], "state": "verified"},
           "/console/competitions/tiny/final")
+    no_reason = _post(org, "/console/competitions/tiny/verification", {"team_id": ids["Beta"], "state": "disqualified"},
+                      "/console/competitions/tiny/final")
+    assert no_reason.status_code == 302 and "실격에는 사유가 필요합니다" in _text(org.get("/console/competitions/tiny/final"))
     confirm = _post(org, "/console/competitions/tiny/verification",
                     {"team_id": ids["Beta"], "state": "disqualified", "reason": "copied code"}, "/console/competitions/tiny/final")
     assert confirm.status_code == 200 and "copied code" in _text(confirm)
