@@ -92,8 +92,9 @@ def current_caller() -> Caller:
                 raise Unauthorized(refusal_message(session, token.strip()))
         caller = found
     elif request.method in ("GET", "HEAD") and request.cookies:
-        # A team signed in on the pages may read its own submissions (the submit page polls
-        # them); only reads, so no API call that changes anything is ever made by a cookie.
+        # Whoever is signed in on the pages may read what their role may (the submit page polls a
+        # team's submissions; the consoles link the audits and raw files); only reads, so no API
+        # call that changes anything is ever made by a cookie.
         from server.web.identity import session_caller
 
         caller = session_caller()

@@ -36,6 +36,7 @@ __all__ = [
     "check_submission_file", "own_team",
     "can_verify", "can_read_action_log", "is_read_only", "check_may_change_state", "check_verify",
     "check_action_log",
+    "can_sign_in_to_pages", "can_sign_in_to_console", "can_use_console", "can_use_judge_area", "check_snapshot",
 ]
 
 
@@ -144,6 +145,26 @@ def can_download_submission_file(caller: Caller, sub: Submission) -> bool:
     return can_read_submission(caller, sub)
 
 
+def can_sign_in_to_pages(caller: Caller) -> bool:
+    """A browser session may stand for a team, an organizer or a judge (each sees its own pages)."""
+    return can_submit(caller) or can_sign_in_to_console(caller)
+
+
+def can_sign_in_to_console(caller: Caller) -> bool:
+    """The console's sign-in form admits organizer and judge tokens (teams use /signin)."""
+    return READ_FINAL.admits(caller)
+
+
+def can_use_console(caller: Caller) -> bool:
+    """The organizer console (/console/...): every page and form of it, read or write."""
+    return can_manage(caller)
+
+
+def can_use_judge_area(caller: Caller) -> bool:
+    """The judges' read-only area (/judge/...): judges, and organizers checking what judges see."""
+    return READ_FINAL.admits(caller)
+
+
 # --- the errors a denial becomes ------------------------------------------------------------
 
 def _denied(caller: Caller, gate: Gate) -> Unauthorized | Forbidden:
@@ -222,6 +243,10 @@ def check_action_log(caller: Caller, comp: Competition | None) -> None:
     if comp is None:
         raise Forbidden("judges read the action log of one competition: add ?competition=<slug>")
     raise Forbidden(f"judges can read the action log of '{comp.slug}' once it is frozen")
+
+def check_snapshot(caller: Caller, comp: Competition) -> None:
+    """The snapshot's canonical JSON holds every private score: the audit's readers, same rule."""
+    check_audit(caller, comp)
 
 
 def check_submission(caller: Caller, sub: Submission | None, submission_id: str) -> Submission:

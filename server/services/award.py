@@ -58,7 +58,8 @@ def set_verification(rt: Runtime, slug: str, team: int | str, state: Any, reason
         raise BadRequest(f"state must be one of {', '.join(STATES)}, found {state!r}")
     reason = _clean_reason(reason)
     if state == "disqualified" and not reason:
-        raise BadRequest("a disqualification needs a reason (it is recorded in the action log and shown to judges)")
+        raise BadRequest("a disqualification needs a reason (it is recorded in the action log and shown to judges)",
+                         code="reason_required")
     now = rt.now()
     with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)

@@ -109,7 +109,7 @@ def _apply_schedule_and_titles(comp: Competition, s: CompetitionSettings) -> Non
     if comp.end_at <= comp.start_at:
         raise BadRequest(
             f"end must be after start; found start {isoformat_local(comp.start_at, comp.timezone)} "
-            f"and end {isoformat_local(comp.end_at, comp.timezone)}", field="end"
+            f"and end {isoformat_local(comp.end_at, comp.timezone)}", field="end", code="end_before_start"
         )
 
 
@@ -176,7 +176,7 @@ def update_competition(rt: Runtime, slug: str, settings: CompetitionSettings, *,
     with rt.write(LockKey.INSTANCE) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
-            raise Conflict(f"competition '{slug}' is frozen; its settings can no longer change")
+            raise Conflict(f"competition '{slug}' is frozen; its settings can no longer change", code="frozen")
         if settings.public_fraction is not None:
             raise BadRequest("public_fraction cannot change after creation: the split is fixed so scores stay comparable",
                              field="public_fraction")

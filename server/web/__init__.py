@@ -12,7 +12,7 @@ from flask import Flask, request, url_for
 from flask_wtf.csrf import generate_csrf
 
 from server.caller import Caller
-from server.services.access import can_submit
+from server.services.access import can_submit, can_use_console, can_use_judge_area
 from server.web import i18n
 from server.web.identity import session_caller
 from server.web.security import init_security
@@ -34,10 +34,13 @@ def _team_signed_in(caller: Caller | None) -> bool:
 
 def _context() -> dict[str, Any]:
     return {"lang": i18n.current_language(), "signed_in_team": session_caller(), "csrf_token": generate_csrf,
-            "lang_url": _lang_url, "team_signed_in": _team_signed_in}
+            "lang_url": _lang_url, "team_signed_in": _team_signed_in,
+            "console_signed_in": lambda c: c is not None and can_use_console(c),
+            "judge_signed_in": lambda c: c is not None and can_use_judge_area(c)}
 
 
 def init_app(app: Flask) -> None:
+    from server.web import console, judge
     from server.web.views import bp, csrf
 
     init_security(app)
@@ -51,3 +54,5 @@ def init_app(app: Flask) -> None:
                        "number": i18n.number, "score": i18n.score, "problem_text": i18n.problem_text}.items():
         app.add_template_filter(func, name)  # type: ignore[arg-type]
     app.register_blueprint(bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(judge.bp)
