@@ -34,7 +34,8 @@ def _children(served: Served, word: str) -> list[psutil.Process]:
 
 
 def _workers(served: Served) -> list[psutil.Process]:
-    return [p for p in _children(served, "worker") if "serve" not in p.cmdline()]
+    """The scoring workers (code competitions' workers run on their own queue beside them)."""
+    return [p for p in _children(served, "worker") if "serve" not in p.cmdline() and "code" not in p.cmdline()]
 
 
 def _wait(what: str, check, timeout: float) -> float:  # type: ignore[no-untyped-def]

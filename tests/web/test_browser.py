@@ -87,6 +87,8 @@ def test_a_bad_file_shows_its_problems_in_korean(site: Site, browser_page: Any) 
     page.get_by_role("button", name="제출").click()
     row = page.locator("#recent tr").first
     row.locator(".status-rejected").wait_for()
+    # The status cell changes first; then the server's row (problems, in Korean) replaces the row.
+    page.wait_for_function("() => document.querySelector('#recent tr').innerText.includes('번째 줄')")
     text = row.inner_text()
     assert "2번째 줄, y 열: 'abc'는 숫자가 아닙니다" in text
     assert "거부됨" in text
