@@ -28,7 +28,7 @@ from server.services.submissions import final_flags, get_submission, submission_
 from server.services.verify_runs import get_verification, list_verifications, start_verification
 from server.storage import CHUNK
 
-bp = Blueprint("console", __name__)
+bp = Blueprint("console_api", __name__)
 
 FILE_FIELDS = ("labels", "task_toml", "sample_submission", "data")
 

@@ -131,7 +131,7 @@ def test_judges_are_read_only_on_every_state_changing_route(env: Env) -> None:
         response = env.client.open(req.path, method=req.method, headers=_auth(env.judge), json={})
         response.close()
         answered[f"{req.method} {req.path}"] = response.status_code
-        if req.endpoint == "console.post_verification":
+        if req.endpoint == "console_api.post_verification":
             assert response.status_code == 202, req
         else:
             assert response.status_code == 403, (req, response.status_code)
