@@ -15,17 +15,20 @@ __all__ = ["best_score_history"]
 
 
 def best_score_history(session: Session, comp: Competition, teams: dict[int, str],
-                       until: datetime | None = None) -> list[dict[str, Any]]:
+                       until: datetime | None = None, ladder: bool = False) -> list[dict[str, Any]]:
     """For each team, the steps of its best public score: [(received_at, best so far), ...].
 
     Public scores only (the private ones stay hidden until publish); scored submissions received
-    before `until` (the freeze, so the chart matches the frozen board).
+    before `until` (the freeze, so the chart matches the frozen board). With `ladder` (a viewer who
+    may not see each submission's public score: access.can_see_public_scores), the steps are the
+    team's Ladder values, which change only on an accepted improvement.
     """
     if not teams:
         return []
-    query = (sa.select(Submission.team_id, Submission.received_at, Submission.public_score)
+    score = Submission.ladder_score if ladder else Submission.public_score
+    query = (sa.select(Submission.team_id, Submission.received_at, score)
              .where(Submission.competition_id == comp.id, Submission.team_id.in_(list(teams)),
-                    Submission.status == "scored", Submission.public_score.is_not(None))
+                    Submission.status == "scored", score.is_not(None))
              .order_by(Submission.received_at, Submission.id))
     if until is not None:
         query = query.where(Submission.received_at <= until)

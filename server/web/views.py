@@ -21,7 +21,7 @@ from server.auth import Caller
 from server.errors import AppError
 from server.models import Competition
 from server.runtime import current_runtime
-from server.services.access import can_see_private_scores, can_submit
+from server.services.access import can_see_private_scores, can_see_public_scores, can_submit
 from server.services.boards import team_names
 from server.services.competitions import competition_state, competition_task, get_competition, list_competitions
 from server.services.datafiles import data_file_to_dict, list_data_files
@@ -140,7 +140,8 @@ def leaderboard(slug: str) -> str:
         page = pages.paginate(board["entries"], number or pages.page_of(board["entries"], mine))
         ids = {name: team_id for team_id, name in team_names(session).items()}
         top = {ids[e["team"]]: e["team"] for e in public["entries"][:CHART_TEAMS] if e["team"] in ids}
-        history = best_score_history(session, comp, top, until=comp.frozen_at)
+        history = best_score_history(session, comp, top, until=comp.frozen_at,
+                                     ladder=not can_see_public_scores(caller, comp))
         chart = pages.chart(history, comp.greater_is_better, comp.start_at, min(ctx["now"], comp.end_at))
         return render_template("competition/leaderboard.html", **ctx, board=board, private=private is not None,
                                page=page, mine=mine, chart=chart)

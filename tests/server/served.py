@@ -139,7 +139,11 @@ class Served:
             time.sleep(0.2)
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log and self.log.exists() else ""
+        return self.output()[-3000:]
+
+    def output(self) -> str:
+        """Everything the server has written (its log, one line per request too)."""
+        return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""
 
     def stop(self) -> None:
         try:

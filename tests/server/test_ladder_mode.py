@@ -34,8 +34,9 @@ def test_ladder_mode_shows_only_the_ladder_value(env: Env) -> None:
     board = env.get("/api/v1/competitions/tiny/leaderboard").get_json()
     assert [(e["score"], e["submission_id"]) for e in board["entries"]] == [(1.0, subs[1]["id"])]
     assert env.get("/api/v1/competitions/tiny").get_json()["public_feedback"] == "ladder"
-    page = env.get("/competitions/tiny").get_data(as_text=True)
-    assert "ladder" in page and "0.9487" not in page
+    page = env.get("/competitions/tiny/rules").get_data(as_text=True)  # the rules tab names the mode
+    assert "Ladder" in page and "0.9487" not in page
+    assert "0.9487" not in env.get("/competitions/tiny/leaderboard").get_data(as_text=True)
     # Organizers and judges still see every public score.
     org = env.get("/api/v1/competitions/tiny/submissions", env.organizer).get_json()["submissions"]
     assert [s["public_score"] for s in org] == [2.0, 1.0, 0.9487, 1.0]

@@ -91,7 +91,7 @@ def test_a_worker_killed_mid_job_is_requeued_and_replaced(served: Served, tmp_pa
     print(f"worker replaced {time.monotonic() - killed:.1f} s after the kill")
     _wait("the submission to finish", lambda: current()["status"] not in ("queued", "scoring"), 60)
     assert current()["status"] in ("rejected", "scored")
-    assert "exited" in served.tail() and "restarted" in served.tail()
+    assert "exited" in served.output() and "restarted" in served.output()
 
 
 def test_a_killed_valkey_is_restarted_and_uploads_are_scored(served: Served) -> None:
@@ -111,7 +111,7 @@ def test_a_killed_valkey_is_restarted_and_uploads_are_scored(served: Served) -> 
                            body=tiny_predictions(0.5), headers={"Content-Type": "text/csv"})
     assert reply.status == 202, reply.body
     assert served.wait_scored(reply.json()["id"], timeout=60)["status"] == "scored"
-    assert "Valkey restarted" in served.tail()
+    assert "Valkey restarted" in served.output()
 
 
 def test_healthz_is_503_when_submissions_wait_and_no_worker_lives(tmp_path: Path) -> None:
