@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
 from server.db import LockKey
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, NotFound, msg
 from server.models import Competition
 from server.runtime import Runtime
 from server.services.actionlog import append_action
@@ -52,7 +52,7 @@ class CompetitionSettings:
 def get_competition(session: Session, slug: str) -> Competition:
     comp = session.execute(sa.select(Competition).where(Competition.slug == slug)).scalar_one_or_none()
     if comp is None:
-        raise NotFound(f"no competition '{slug}'")
+        raise NotFound(msg("no competition '%(slug)s'", slug=slug))
     return comp
 
 

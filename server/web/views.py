@@ -24,7 +24,7 @@ from server.runtime import current_runtime
 from server.services.access import can_see_private_scores, can_submit
 from server.services.boards import team_names
 from server.services.competitions import competition_state, competition_task, get_competition, list_competitions
-from server.services.datafiles import data_file_to_dict, list_data_files
+from server.services.datafiles import data_file_to_dict, list_data_files, sample_submission_rows
 from server.services.leaderboard import leaderboard_view
 from server.services.progress import best_score_history
 from server.services.selection import get_selection, selection_open, set_selection
@@ -100,7 +100,9 @@ def overview(slug: str) -> str:
         return render_template(
             "competition/overview.html", **ctx,
             description_ko=render_markdown(task.description_ko), description_en=render_markdown(task.description_en),
-            metric=pages.metric_formula(task), example=pages.submission_example(task))
+            metric=pages.metric_formula(task),
+            # The competition's own sample submission, else the bundled dataset's, else placeholders.
+            example=pages.submission_example(task, sample_submission_rows(rt, session, comp, task.columns)))
 
 
 @bp.get("/competitions/<slug>/data")
