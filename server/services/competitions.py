@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -203,10 +204,16 @@ def settings_dict(comp: Competition) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=256)
+def task_kind(task_toml: str) -> str:
+    """The task's kind, "csv" (prediction files) or "code" (submit.zip); cached by the TOML text."""
+    return parse_task(task_toml, "stored task").kind
+
+
 def competition_to_dict(comp: Competition, now: datetime) -> dict[str, Any]:
     """Public description of a competition (no labels path, no seed)."""
     return {
-        "slug": comp.slug, "task": comp.task_slug, "title_ko": comp.title_ko, "title_en": comp.title_en,
+        "slug": comp.slug, "task": comp.task_slug, "kind": task_kind(comp.task_toml), "title_ko": comp.title_ko, "title_en": comp.title_en,
         "metric": comp.metric, "greater_is_better": comp.greater_is_better,
         "state": competition_state(comp, now),
         "start_at": isoformat_utc(comp.start_at), "end_at": isoformat_utc(comp.end_at),

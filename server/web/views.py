@@ -159,7 +159,8 @@ def submit(slug: str) -> str:
         quota = quota_today(session, comp, caller.team_id, ctx["now"])
         remaining = max(comp.daily_limit - quota.counted, 0)
         return render_template("competition/submit.html", **ctx, remaining=remaining, resets_at=quota.resets_at,
-                               recent=_rows(session, comp, caller)[:5])
+                               recent=_rows(session, comp, caller)[:5],
+                               code=pages.code_rules(ctx["task"], comp.max_upload_bytes))
 
 
 def _rows(session: Any, comp: Competition, caller: Caller) -> list[dict[str, Any]]:
