@@ -33,6 +33,7 @@ from server.errors import BadRequest, Conflict, NotFound, msg
 from server.models import Competition, DataFile
 from server.runtime import Runtime
 from server.services.actionlog import append_action
+from server.services.code_jobs import hidden_feature_hashes
 from server.services.competitions import competition_task, create_competition, get_competition
 from server.storage import CHUNK, human_bytes
 from server.timeutil import isoformat_utc
@@ -311,8 +312,13 @@ def attach_data_files(rt: Runtime, slug: str, items: Sequence[DataFileInput], *,
         existing = {f.name: f.sha256 for f in list_data_files(session, comp)}
     fp = _fingerprint_or_error(task, labels_path)
     checked = [check_data_file(fp, item) for item in items]
+    hidden = hidden_feature_hashes(rt, comp) if task.kind == "code" else {}
     for c in checked:
         _refuse_replacement(slug, c.item.name, existing.get(c.item.name), c.sha256)
+        if c.sha256 in hidden:
+            raise BadRequest(f"{c.item.name} is the hidden test features file {hidden[c.sha256]} of this code "
+                             "competition (same SHA-256); refused: data files are published to every participant",
+                             code="hidden_test_features")
     stored = []
     for c in checked:
         relative, saved = rt.storage.save_data(c.item.path)
