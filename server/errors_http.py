@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from server.errors import AppError
 from server.services.auth_throttle import note_failed_authentication
 from server.storage import body_read_error
-from server.web.i18n import current_language
+from server.web.i18n import current_language, error_text
 
 __all__ = ["init_app"]
 
@@ -26,21 +26,9 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz" or not request.accept_mimetypes.accept_html
 
 
-def _translated(exc: AppError) -> str:
-    """The error's message in the request's language: the API's language is English unless the
-    client asks for Korean (Accept-Language), a page's is the session's. Text built without a
-    template (or whose translation does not fit its parameters) stays as the service wrote it."""
-    if exc.template is None or current_language() == "en":
-        return exc.message
-    try:
-        return gettext(exc.template, **exc.params)
-    except (KeyError, TypeError, ValueError):
-        return exc.message
-
-
 def _error_body(exc: AppError) -> dict[str, object]:
     body = exc.to_dict()
-    body["message"] = _translated(exc)
+    body["message"] = error_text(exc)
     return body
 
 

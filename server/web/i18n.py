@@ -23,11 +23,13 @@ from babel.numbers import format_decimal
 from flask import Flask, Response, request, session
 from flask_babel import Babel, get_locale, gettext
 
+from server.errors import AppError
 from server.timeutil import zone
 
 __all__ = [
     "LANGUAGES", "DEFAULT_LANGUAGE", "api_language", "init_i18n", "compile_catalogs", "current_language",
     "local_datetime", "local_date", "local_time", "number", "score", "problem_text", "localized_submission",
+    "error_text",
 ]
 
 LANGUAGES = ("ko", "en")
@@ -240,3 +242,15 @@ def localized_submission(body: dict[str, Any]) -> dict[str, Any]:
             lines.append(gettext("and %(count)s more problems", count=number(int(more.group(1).replace(",", "")))))
         body["message"] = "\n".join(lines)
     return body
+
+
+def error_text(exc: AppError) -> str:
+    """An error's message in the request's language: the API's language is English unless the
+    client asks for Korean (Accept-Language), a page's is the session's. Text built without a
+    template (or whose translation does not fit its parameters) stays as the service wrote it."""
+    if exc.template is None or current_language() == "en":
+        return exc.message
+    try:
+        return gettext(exc.template, **exc.params)
+    except (KeyError, TypeError, ValueError):
+        return exc.message

@@ -40,7 +40,7 @@ from server.services.submissions import (
 )
 from server.timeutil import local_day_bounds
 from server.web import pages
-from server.web.i18n import local_datetime
+from server.web.i18n import error_text, local_datetime
 from server.web.identity import session_caller, sign_in, sign_out
 from server.web.markup import render_markdown
 
@@ -211,7 +211,7 @@ def _localized_error(exc: AppError) -> str:
         "not_open": gettext("This competition has not opened yet."),
         "payload_too_large": gettext("The file is larger than this competition's limit; compress it with gzip."),
     }
-    return texts.get(exc.code) or exc.message
+    return texts.get(exc.code) or error_text(exc)
 
 
 @bp.get("/competitions/<slug>/submissions/<submission_id>/row")

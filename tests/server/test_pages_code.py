@@ -138,3 +138,18 @@ def test_the_data_tab_of_a_code_competition_never_lists_the_hidden_test_features
     (again / "test.csv").write_text(public_test, encoding="utf-8")
     with pytest.raises(BadRequest, match="published data file test.csv"):
         attach_test_features(env.rt, "code", again)
+
+
+def test_the_submit_page_shows_an_upload_refusal_in_the_page_language(env: Env) -> None:
+    import io
+
+    from tests.server.test_pages import _csrf
+
+    env.competition()
+    client = _sign_in(env, env.team("Alpha"))
+    for lang, expected in (("ko", "파일이 비어 있습니다"), ("en", "the file is empty; expected a CSV")):
+        token = _csrf(client, f"/competitions/tiny/submit?lang={lang}")
+        refused = client.post("/competitions/tiny/upload", data={"file": (io.BytesIO(b""), "empty.csv")},
+                              headers={"X-CSRFToken": token}, content_type="multipart/form-data")
+        assert refused.status_code == 400 and expected in refused.get_json()["message"], refused.get_json()
+        assert refused.get_json()["error"] == "bad_request"
