@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from server.caller import ANONYMOUS, TOKEN_ROLES, Caller, Role
-from server.errors import Unauthorized
+from server.errors import Unauthorized, msg
 from server.models import Token
 from server.services.access import Gate, check_gate, check_may_change_state
 
@@ -66,12 +66,12 @@ def refusal_message(session: Session, token: str) -> str:
     """Why a token that `find_caller` refused is not valid, and what its holder can do."""
     row = session.execute(sa.select(Token.role).where(Token.token_hash == hash_token(token))).first()
     if row is not None and row.role == "team":
-        return ("this team token is no longer valid: the organizers revoked it or issued a new one; "
-                "ask the organizers for a new team token")
+        return msg("this team token is no longer valid: the organizers revoked it or issued a new one; "
+                   "ask the organizers for a new team token")
     if row is not None:
-        return f"this {row.role} token was revoked; ask the organizers for a new one"
-    return ("this token is not valid: check that it was copied whole (it starts with 'lgh_'); "
-            "if your team lost it, ask the organizers for a new team token")
+        return msg("this %(role)s token was revoked; ask the organizers for a new one", role=row.role)
+    return msg("this token is not valid: check that it was copied whole (it starts with 'lgh_'); "
+               "if your team lost it, ask the organizers for a new team token")
 
 
 def current_caller() -> Caller:
@@ -85,7 +85,7 @@ def current_caller() -> Caller:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("expected the header 'Authorization: Bearer <token>'")
+            raise Unauthorized(msg("expected the header 'Authorization: Bearer <token>'"))
         with current_runtime().session() as session:
             found = find_caller(session, token.strip())
             if found is None:

@@ -9,6 +9,10 @@ AppError                 a problem the caller can fix; carries an HTTP status an
 ├── PayloadTooLarge      413 upload above the competition's limit
 └── RateLimited          429 daily/total limit reached; carries resets_at
 ConfigError              bad configuration: fails at start, never reaches a request
+
+A message built with `msg(template, **params)` keeps its English template and parameters, so the
+one error handler can answer in Korean when the client asks (Accept-Language: ko); the text is
+the same English string as before. The templates are gettext msgids (keyword `msg`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,27 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
-    "AppError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
+    "Text", "msg", "AppError", "BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict",
     "PayloadTooLarge", "RateLimited", "ConfigError",
 ]
 
 
 class ConfigError(Exception):
     """Configuration that cannot work; raised at start with key, source and expectation."""
+
+
+class Text(str):
+    """English text that remembers the template and parameters it was made from."""
+
+    template: str
+    params: dict[str, Any]
+
+
+def msg(template: str, **params: Any) -> Text:
+    """`template % params` (English), translatable later from the template."""
+    text = Text(template % params if params else template)
+    text.template, text.params = template, params
+    return text
 
 
 class AppError(Exception):
@@ -35,6 +53,8 @@ class AppError(Exception):
     def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.template: str | None = message.template if isinstance(message, Text) else None
+        self.params: dict[str, Any] = message.params if isinstance(message, Text) else {}
         if code:
             self.code = code
         self.extra = extra

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from server.errors import AppError, BadRequest, PayloadTooLarge
+from server.errors import AppError, BadRequest, PayloadTooLarge, msg
 
 __all__ = ["Storage", "StoredFile", "CHUNK", "IncompleteUpload", "body_read_error", "file_sha256", "human_bytes"]
 
@@ -49,10 +49,21 @@ def body_read_error(exc: BaseException, received: int | None = None, expected: i
 
 
 def _incomplete(received: int | None, expected: int | None) -> IncompleteUpload:
-    got = f" after {human_bytes(received)}" if received is not None else ""
-    of = f" of the {human_bytes(expected)} announced" if expected is not None else ""
-    return IncompleteUpload(f"the upload is incomplete: the connection closed or stalled{got}{of}; "
-                            "nothing was stored or counted, send the file again")
+    # One template per case: a translation cannot be assembled from English fragments.
+    if received is not None and expected is not None:
+        text = msg("the upload is incomplete: the connection closed or stalled after %(received)s of the "
+                   "%(expected)s announced; nothing was stored or counted, send the file again",
+                   received=human_bytes(received), expected=human_bytes(expected))
+    elif received is not None:
+        text = msg("the upload is incomplete: the connection closed or stalled after %(received)s; nothing was "
+                   "stored or counted, send the file again", received=human_bytes(received))
+    elif expected is not None:
+        text = msg("the upload is incomplete: the connection closed or stalled of the %(expected)s announced; "
+                   "nothing was stored or counted, send the file again", expected=human_bytes(expected))
+    else:
+        text = msg("the upload is incomplete: the connection closed or stalled; nothing was stored or counted, "
+                   "send the file again")
+    return IncompleteUpload(text)
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,10 @@ class Storage:
                 while chunk := _read(stream, size, expected_bytes):
                     size += len(chunk)
                     if size > max_bytes:
-                        raise PayloadTooLarge(
-                            f"file is larger than this competition's limit of {human_bytes(max_bytes)}; "
-                            f"received {human_bytes(size)} so far. Compress it with gzip or check "
-                            f"that it is the right file."
-                        )
+                        raise PayloadTooLarge(msg(
+                            "file is larger than this competition's limit of %(limit)s; received %(size)s so "
+                            "far. Compress it with gzip or check that it is the right file.",
+                            limit=human_bytes(max_bytes), size=human_bytes(size)))
                     digest.update(chunk)
                     out.write(chunk)
                     if on_progress is not None:

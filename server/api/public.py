@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller
-from server.errors import BadRequest
+from server.errors import BadRequest, msg
 from server.runtime import current_runtime
 from server.services.board_cache import public_board_json
 from server.services.competitions import competition_to_dict, get_competition, list_competitions
@@ -35,7 +35,7 @@ def competition(slug: str) -> ResponseReturnValue:
 def leaderboard(slug: str) -> ResponseReturnValue:
     split = request.args.get("split", "public")
     if split not in ("public", "private"):
-        raise BadRequest(f"split must be public or private, found {split!r}")
+        raise BadRequest(msg("split must be public or private, found %(found)s", found=repr(split)))
     rt = current_runtime()
     caller = current_caller()
     with rt.session() as session:

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
 
 from server.auth import current_caller, require
-from server.errors import BadRequest
+from server.errors import BadRequest, msg
 from server.models import Team
 from server.runtime import current_runtime
 from server.services.access import (
@@ -32,6 +32,7 @@ from server.services.submissions import (
     submission_to_dict,
 )
 from server.timeutil import isoformat_utc
+from server.web.i18n import localized_submission
 
 bp = Blueprint("teams", __name__)
 
@@ -49,19 +50,22 @@ def upload(slug: str) -> ResponseReturnValue:
         check_declared_size(current_runtime(), slug, request.content_length, MULTIPART_SLACK)
         upload_file = request.files.get("file")
         if upload_file is None:
-            raise BadRequest(f"expected a multipart field 'file'; found fields: {', '.join(request.files) or 'none'}")
+            raise BadRequest(msg("expected a multipart field 'file'; found fields: %(fields)s",
+                                 fields=", ".join(request.files) or "none"))
         stream, filename, note, length = upload_file.stream, upload_file.filename, request.form.get("note"), None
     elif mimetype in RAW_TYPES:
         stream, filename, length = request.stream, request.args.get("filename"), request.content_length
         note = _header_note() or request.args.get("note")
     else:
-        raise BadRequest("expected multipart/form-data with a 'file' field, or the CSV as the body with "
-                         f"Content-Type text/csv or application/gzip; found {mimetype or 'no Content-Type'}")
+        raise BadRequest(msg("expected multipart/form-data with a 'file' field, or the CSV as the body with "
+                             "Content-Type text/csv or application/gzip; found %(found)s",
+                             found=mimetype or "no Content-Type"))
     rt = current_runtime()
     accepted = accept_submission(rt, caller, slug, stream, filename=filename, note=note, content_length=length)
     with rt.session() as session:
         comp = get_competition(session, slug)
-        body = submission_to_dict(accepted.submission, comp, caller, team_name=caller.name, final=None)
+        body = localized_submission(submission_to_dict(accepted.submission, comp, caller, team_name=caller.name,
+                                                       final=None))
     body["remaining_today"] = accepted.remaining_today
     body["resets_at"] = isoformat_utc(accepted.resets_at)
     response = jsonify(body)
@@ -81,7 +85,8 @@ def submissions(slug: str) -> ResponseReturnValue:
         flags = final_flags(session, comp, check_list_submissions(caller))
         names = team_names(session)
         return jsonify({"competition": slug, "submissions": [
-            submission_to_dict(s, comp, caller, team_name=names[s.team_id], final=flags.get(s.id)) for s in subs]})
+            localized_submission(submission_to_dict(s, comp, caller, team_name=names[s.team_id], final=flags.get(s.id)))
+            for s in subs]})
 
 
 @bp.get("/api/v1/submissions/<submission_id>")
@@ -94,7 +99,8 @@ def submission(submission_id: str) -> ResponseReturnValue:
         flags = final_flags(session, comp, sub.team_id)
         # One team's name, not every team's: `submit --wait` polls this route.
         team_name = session.get_one(Team, sub.team_id).name
-        return jsonify(submission_to_dict(sub, comp, caller, team_name=team_name, final=flags.get(sub.id)))
+        return jsonify(localized_submission(submission_to_dict(sub, comp, caller, team_name=team_name,
+                                                               final=flags.get(sub.id))))
 
 
 @bp.get("/api/v1/submissions/<submission_id>/file")
@@ -126,7 +132,7 @@ def selection(slug: str) -> ResponseReturnValue:
 def put_selection(slug: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "submission_ids" not in data:
-        raise BadRequest('expected a JSON body {"submission_ids": ["<id>", ...]}')
+        raise BadRequest(msg('expected a JSON body {"submission_ids": ["<id>", ...]}'))
     return jsonify(set_selection(current_runtime(), slug, own_team(current_caller()), data["submission_ids"]))
 
 
@@ -139,4 +145,4 @@ def _header_note() -> str | None:
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise BadRequest("X-Submission-Note must be percent-encoded UTF-8 text") from None
+        raise BadRequest(msg("X-Submission-Note must be percent-encoded UTF-8 text")) from None

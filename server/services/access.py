@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.caller import Caller, Role
-from server.errors import Forbidden, NotFound, Unauthorized
+from server.errors import Forbidden, NotFound, Unauthorized, msg
 from server.models import Competition, Submission
 
 __all__ = [
@@ -169,8 +169,10 @@ def can_use_judge_area(caller: Caller) -> bool:
 
 def _denied(caller: Caller, gate: Gate) -> Unauthorized | Forbidden:
     if caller.role is Role.PUBLIC:
-        return Unauthorized(f"this needs a token: send 'Authorization: Bearer <token>' (role {gate.describe()})")
-    return Forbidden(f"a {caller.role.value} token cannot do this; it needs role {gate.describe()}")
+        return Unauthorized(msg("this needs a token: send 'Authorization: Bearer <token>' (role %(roles)s)",
+                                roles=gate.describe()))
+    return Forbidden(msg("a %(role)s token cannot do this; it needs role %(roles)s", role=caller.role.value,
+                         roles=gate.describe()))
 
 
 def check_gate(caller: Caller, gate: Gate) -> None:
@@ -183,7 +185,7 @@ def own_team(caller: Caller) -> int:
     """The caller's own team (uploads, final selection), or raise 401/403."""
     if not can_submit(caller):
         check_gate(caller, SUBMIT)
-        raise Forbidden("this token belongs to no team")  # a team token always has one; a broken row
+        raise Forbidden(msg("this token belongs to no team"))  # a team token always has one; a broken row
     assert caller.team_id is not None
     return caller.team_id
 
@@ -198,23 +200,23 @@ def check_list_submissions(caller: Caller) -> int | None:
 
 def check_private_board(caller: Caller, comp: Competition) -> None:
     if not can_see_private_scores(caller, comp):
-        raise Forbidden("the private leaderboard is hidden until the organizers publish the final standings")
+        raise Forbidden(msg("the private leaderboard is hidden until the organizers publish the final standings"))
 
 
 def check_award(caller: Caller, comp: Competition) -> None:
     if can_read_award(caller, comp):
         return
     check_gate(caller, READ_FINAL)
-    raise Forbidden(f"judges see the award standings of '{comp.slug}' once it is frozen")
+    raise Forbidden(msg("judges see the award standings of '%(slug)s' once it is frozen", slug=comp.slug))
 
 
 def check_audit(caller: Caller, comp: Competition) -> None:
     if can_read_audit(caller, comp):
         return
     if caller.role is Role.JUDGE:
-        raise Forbidden(f"judges can download the audit of '{comp.slug}' once it is frozen")
+        raise Forbidden(msg("judges can download the audit of '%(slug)s' once it is frozen", slug=comp.slug))
     check_gate(caller, READ_FINAL)
-    raise Forbidden("the audit is for organizers and judges")
+    raise Forbidden(msg("the audit is for organizers and judges"))
 
 
 def check_may_change_state(caller: Caller) -> None:
@@ -253,11 +255,11 @@ def check_submission(caller: Caller, sub: Submission | None, submission_id: str)
     """Return the submission if the caller may read it; otherwise 404 (never 403), so that an id
     that exists reads the same as one that does not."""
     if sub is None or not can_read_submission(caller, sub):
-        raise NotFound(f"no submission '{submission_id[:64]}'")
+        raise NotFound(msg("no submission '%(id)s'", id=submission_id[:64]))
     return sub
 
 
 def check_submission_file(caller: Caller, sub: Submission | None, submission_id: str) -> Submission:
     if sub is None or not can_download_submission_file(caller, sub):
-        raise NotFound(f"no submission '{submission_id[:64]}'")
+        raise NotFound(msg("no submission '%(id)s'", id=submission_id[:64]))
     return sub

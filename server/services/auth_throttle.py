@@ -13,7 +13,7 @@ import logging
 
 import redis
 
-from server.errors import RateLimited
+from server.errors import RateLimited, msg
 from server.runtime import Runtime
 
 __all__ = ["note_failed_authentication", "FAILURES_ALLOWED", "WINDOW_SECONDS"]
@@ -42,6 +42,7 @@ def note_failed_authentication(rt: Runtime, address: str | None) -> RateLimited 
     if failures == FAILURES_ALLOWED + 1:
         log.warning("throttling failed authentications from %s (%s in %s s)", address, failures, WINDOW_SECONDS)
     retry = max(int(ttl), 1)
-    return RateLimited(f"too many failed authentications from your address ({failures} in the last "
-                       f"{WINDOW_SECONDS} s); check your token and try again in {retry} s",
+    return RateLimited(msg("too many failed authentications from your address (%(failures)s in the last "
+                           "%(window)s s); check your token and try again in %(retry)s s",
+                           failures=failures, window=WINDOW_SECONDS, retry=retry),
                        code="too_many_failed_authentications", retry_after=retry)

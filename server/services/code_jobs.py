@@ -15,6 +15,7 @@ unavailable, test features missing, a lost worker) go through the usual retry an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -22,16 +23,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from scoring import SCORER_VERSION, score
 from scoring.tasks import Task
 from server.errors import BadRequest
-from server.models import Competition, Submission
+from server.models import Competition, DataFile, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task, get_competition
 from server.services.leaderboard import refresh_standing
 
 __all__ = ["CODE_QUEUE_NAME", "JOB_MARGIN", "attach_test_features", "code_job_timeout", "is_code_competition",
-           "run_code_scoring", "test_features_dir"]
+           "run_code_scoring", "test_features_dir", "hidden_feature_hashes"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,22 @@ def test_features_dir(rt: Runtime, comp: Competition) -> Path:
     return rt.home / "code-data" / str(comp.id)
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hidden_feature_hashes(rt: Runtime, comp: Competition) -> dict[str, str]:
+    """SHA-256 → name of the hidden test feature files stored for a code competition (none yet: {})."""
+    folder = test_features_dir(rt, comp)
+    if not folder.is_dir():
+        return {}
+    return {_sha256(p): p.name for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
 def attach_test_features(rt: Runtime, slug: str, source: Path) -> dict[str, Any]:
     """Copy the hidden test features a code competition's task names from `source` into the instance."""
     with rt.session() as session:
@@ -62,6 +81,16 @@ def attach_test_features(rt: Runtime, slug: str, source: Path) -> dict[str, Any]
     missing = [n for n in task.code.test_features if not (source / n).is_file()]
     if missing:
         raise BadRequest(f"{source} lacks the test features the task names: {', '.join(missing)}")
+    # A published data file with the same bytes would hand the hidden features to every team.
+    with rt.session() as session:
+        published = {sha: name for sha, name in session.execute(sa.select(DataFile.sha256, DataFile.name).where(
+            DataFile.competition_id == comp.id))}
+    for name in task.code.test_features:
+        sha = _sha256(source / name)
+        if sha in published:
+            raise BadRequest(f"{name} has the same content as the published data file {published[sha]} "
+                             f"(SHA-256 {sha[:12]}…); hidden test features must not be downloadable",
+                             code="hidden_test_features")
     target = test_features_dir(rt, comp)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.parent.chmod(0o700)

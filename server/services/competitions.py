@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from scoring import LabelsError, Task, TaskSpecError, get_metric, load_task, parse_task, read_labels
 from server.db import LockKey
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, NotFound, msg
 from server.models import Competition
 from server.runtime import Runtime
 from server.services.actionlog import append_action
@@ -53,7 +54,7 @@ class CompetitionSettings:
 def get_competition(session: Session, slug: str) -> Competition:
     comp = session.execute(sa.select(Competition).where(Competition.slug == slug)).scalar_one_or_none()
     if comp is None:
-        raise NotFound(f"no competition '{slug}'")
+        raise NotFound(msg("no competition '%(slug)s'", slug=slug))
     return comp
 
 
@@ -218,10 +219,16 @@ def settings_dict(comp: Competition) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=256)
+def task_kind(task_toml: str) -> str:
+    """The task's kind, "csv" (prediction files) or "code" (submit.zip); cached by the TOML text."""
+    return parse_task(task_toml, "stored task").kind
+
+
 def competition_to_dict(comp: Competition, now: datetime) -> dict[str, Any]:
     """Public description of a competition (no labels path, no seed)."""
     return {
-        "slug": comp.slug, "task": comp.task_slug, "title_ko": comp.title_ko, "title_en": comp.title_en,
+        "slug": comp.slug, "task": comp.task_slug, "kind": task_kind(comp.task_toml), "title_ko": comp.title_ko, "title_en": comp.title_en,
         "metric": comp.metric, "greater_is_better": comp.greater_is_better,
         "state": competition_state(comp, now),
         "start_at": isoformat_utc(comp.start_at), "end_at": isoformat_utc(comp.end_at),

@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from scoring import Task, TaskSpecError, load_task
 from server.db import LockKey
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, NotFound, msg
 from server.models import Competition, DataFile
 from server.runtime import Runtime
 from server.services.actionlog import append_action
+from server.services.code_jobs import hidden_feature_hashes
 from server.services.competitions import competition_task, create_competition, get_competition
 from server.storage import CHUNK, human_bytes
 from server.timeutil import isoformat_utc
@@ -40,7 +41,7 @@ from server.timeutil import isoformat_utc
 __all__ = [
     "DataFileInput", "LabelsFingerprint", "collect_data_files", "labels_fingerprint", "check_data_file",
     "create_competition_with_data", "attach_data_files", "list_data_files", "get_data_file",
-    "data_file_path", "data_file_to_dict", "normalised_csv_sha256",
+    "data_file_path", "data_file_to_dict", "normalised_csv_sha256", "sample_submission_rows",
 ]
 
 # A name that is safe in a URL path, in Content-Disposition and on every file system.
@@ -311,8 +312,13 @@ def attach_data_files(rt: Runtime, slug: str, items: Sequence[DataFileInput], *,
         existing = {f.name: f.sha256 for f in list_data_files(session, comp)}
     fp = _fingerprint_or_error(task, labels_path)
     checked = [check_data_file(fp, item) for item in items]
+    hidden = hidden_feature_hashes(rt, comp) if task.kind == "code" else {}
     for c in checked:
         _refuse_replacement(slug, c.item.name, existing.get(c.item.name), c.sha256)
+        if c.sha256 in hidden:
+            raise BadRequest(f"{c.item.name} is the hidden test features file {hidden[c.sha256]} of this code "
+                             "competition (same SHA-256); refused: data files are published to every participant",
+                             code="hidden_test_features")
     stored = []
     for c in checked:
         relative, saved = rt.storage.save_data(c.item.path)
@@ -364,13 +370,41 @@ def get_data_file(session: Session, comp: Competition, name: str) -> DataFile:
     ).scalar_one_or_none()
     if row is None:
         names = [f.name for f in list_data_files(session, comp)]
-        raise NotFound(f"competition '{comp.slug}' has no data file named {name!r}; its files: "
-                       f"{', '.join(names) or 'none yet'}")
+        if names:
+            raise NotFound(msg("competition '%(slug)s' has no data file named %(name)s; its files: %(files)s",
+                               slug=comp.slug, name=repr(name), files=", ".join(names)))
+        raise NotFound(msg("competition '%(slug)s' has no data file named %(name)s; its files: none yet",
+                           slug=comp.slug, name=repr(name)))
     return row
 
 
 def data_file_path(rt: Runtime, row: DataFile) -> Path:
     return rt.storage.data_path(row.stored_name)
+
+
+SAMPLE_NAMES = ("sample_submission.csv", "sample_submission.csv.gz")
+
+
+def sample_submission_rows(rt: Runtime, session: Session, comp: Competition, columns: Sequence[str],
+                           rows: int = 4) -> list[list[str]] | None:
+    """The header and first rows of the competition's own attached sample submission, when its
+    header is the task's columns; None when none is attached (or it cannot be read as that CSV).
+    Reads at most the first HEADER_LIMIT bytes."""
+    for name in SAMPLE_NAMES:
+        row = session.execute(sa.select(DataFile).where(
+            DataFile.competition_id == comp.id, DataFile.name == name)).scalar_one_or_none()
+        if row is None:
+            continue
+        try:
+            with _open_content(data_file_path(rt, row)) as stream:
+                head = stream.read(HEADER_LIMIT)
+        except (OSError, EOFError):  # a missing or broken stored file: fall back, never a 500
+            return None
+        lines = head.decode("utf-8-sig", errors="replace").splitlines()
+        parsed = [line for _, line in zip(range(rows), csv.reader(lines[:rows]), strict=False)]
+        if parsed and parsed[0] == list(columns):
+            return parsed
+    return None
 
 
 def data_file_to_dict(row: DataFile, slug: str) -> dict[str, Any]:

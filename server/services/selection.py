@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.db import LockKey
-from server.errors import BadRequest, Conflict
+from server.errors import BadRequest, Conflict, msg
 from server.models import Competition, FinalSelection, Submission
 from server.runtime import Runtime
 from server.services.boards import build_boards
@@ -38,7 +38,7 @@ def selection_open(comp: Competition, now: datetime) -> bool:
 def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> dict[str, Any]:
     """Replace the team's chosen finals; an empty list returns the team to the automatic rule."""
     if not isinstance(submission_ids, list) or not all(isinstance(i, str) for i in submission_ids):
-        raise BadRequest('expected {"submission_ids": ["<id>", ...]} with a list of submission ids')
+        raise BadRequest(msg('expected {"submission_ids": ["<id>", ...]} with a list of submission ids'))
     ids = list(dict.fromkeys(submission_ids))
     now = rt.now()
     with rt.session() as session:
@@ -47,23 +47,25 @@ def set_selection(rt: Runtime, slug: str, team_id: int, submission_ids: Any) -> 
     with rt.write(LockKey.TEAM_UPLOAD, comp_id, team_id) as session:
         comp = get_competition(session, slug)
         if comp.frozen_at is not None:
-            raise Conflict(f"competition '{slug}' is frozen; final selections can no longer change",
+            raise Conflict(msg("competition '%(slug)s' is frozen; final selections can no longer change", slug=slug),
                            closed_at=comp.end_at)
         if not selection_open(comp, now):
-            raise Conflict(f"final selections closed at {isoformat_local(comp.end_at, comp.timezone)}",
+            raise Conflict(msg("final selections closed at %(time)s", time=isoformat_local(comp.end_at, comp.timezone)),
                            closed_at=comp.end_at)
         if len(ids) > comp.max_final:
-            raise BadRequest(f"at most {comp.max_final} final submissions, found {len(ids)}", max_final=comp.max_final)
+            raise BadRequest(msg("at most %(max)s final submissions, found %(found)s", max=comp.max_final,
+                                 found=len(ids)), max_final=comp.max_final)
         found = {s.id: s for s in session.execute(
             sa.select(Submission).where(Submission.id.in_(ids), Submission.competition_id == comp.id,
                                         Submission.team_id == team_id)).scalars()} if ids else {}
         missing = [i for i in ids if i not in found]
         if missing:
-            raise BadRequest(f"not submissions of your team in '{slug}': {', '.join(m[:64] for m in missing)}")
+            raise BadRequest(msg("not submissions of your team in '%(slug)s': %(ids)s", slug=slug,
+                                 ids=", ".join(m[:64] for m in missing)))
         unscored = [i for i in ids if found[i].status != SubmissionStatus.SCORED]
         if unscored:
-            raise BadRequest("only scored submissions can be final; not scored: "
-                             + ", ".join(f"{i} ({found[i].status})" for i in unscored))
+            raise BadRequest(msg("only scored submissions can be final; not scored: %(ids)s",
+                                 ids=", ".join(f"{i} ({found[i].status})" for i in unscored)))
         session.execute(sa.delete(FinalSelection).where(FinalSelection.competition_id == comp.id,
                                                         FinalSelection.team_id == team_id))
         for i in ids:

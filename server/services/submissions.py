@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.caller import Caller
 from server.db import LockKey
-from server.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited
+from server.errors import BadRequest, Conflict, PayloadTooLarge, RateLimited, msg
 from server.models import COUNTED_STATUSES, Competition, Submission
 from server.queue import enqueue_scoring
 from server.runtime import Runtime
@@ -86,25 +86,32 @@ def quota_today(session: Session, comp: Competition, team_id: int, now: datetime
 def _check_open(comp: Competition, received_at: datetime) -> None:
     state = competition_state(comp, received_at)
     if state == "upcoming":
-        raise Conflict(f"competition '{comp.slug}' opens at {isoformat_local(comp.start_at, comp.timezone)}",
+        raise Conflict(msg("competition '%(slug)s' opens at %(time)s", slug=comp.slug,
+                           time=isoformat_local(comp.start_at, comp.timezone)),
                        code="not_open", opens_at=comp.start_at)
     if state != "open":
-        what = "is frozen" if state in ("frozen", "published") else \
-            f"closed at {isoformat_local(comp.end_at, comp.timezone)}"
-        raise Conflict(f"competition '{comp.slug}' {what}; submissions are no longer accepted", code="closed")
+        if state in ("frozen", "published"):
+            text = msg("competition '%(slug)s' is frozen; submissions are no longer accepted", slug=comp.slug)
+        else:
+            text = msg("competition '%(slug)s' closed at %(time)s; submissions are no longer accepted",
+                       slug=comp.slug, time=isoformat_local(comp.end_at, comp.timezone))
+        raise Conflict(text, code="closed")
 
 
 def _check_quota(comp: Competition, quota: Quota) -> None:
     resets = isoformat_local(quota.resets_at, comp.timezone)
     if comp.total_limit and quota.total >= comp.total_limit:
-        raise RateLimited(f"your team has used all {comp.total_limit} submissions of this competition",
+        raise RateLimited(msg("your team has used all %(limit)s submissions of this competition",
+                              limit=comp.total_limit),
                           code="total_limit", resets_at=None)
     if quota.counted >= comp.daily_limit:
-        raise RateLimited(f"daily limit reached: {quota.counted} of {comp.daily_limit} submissions today; "
-                          f"the count resets at {resets}", resets_at=quota.resets_at)
+        raise RateLimited(msg("daily limit reached: %(counted)s of %(limit)s submissions today; "
+                              "the count resets at %(resets)s", counted=quota.counted, limit=comp.daily_limit,
+                              resets=resets), resets_at=quota.resets_at)
     if quota.uncounted >= comp.daily_limit * REJECTED_PER_LIMIT:
-        raise RateLimited(f"too many invalid files today ({quota.uncounted}); check your file against "
-                          f"sample_submission.csv with `hackathon score`; the count resets at {resets}",
+        raise RateLimited(msg("too many invalid files today (%(count)s); check your file against "
+                              "sample_submission.csv with `hackathon score`; the count resets at %(resets)s",
+                              count=quota.uncounted, resets=resets),
                           resets_at=quota.resets_at)
 
 
@@ -129,8 +136,8 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
     with track_upload(rt, comp.id, caller.name, received_at) as progress:
         stored = rt.storage.save_stream(stream, comp.max_upload_bytes, content_length, on_progress=progress)
         if stored.bytes == 0:
-            raise BadRequest("the file is empty; expected a CSV with a header line (or submit.zip for a code "
-                             "competition)")
+            raise BadRequest(msg("the file is empty; expected a CSV with a header line (or submit.zip for a code "
+                                 "competition)"))
         with rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
             comp = get_competition(session, slug)
             _check_open(comp, received_at)
@@ -165,8 +172,9 @@ def check_declared_size(rt: Runtime, slug: str, content_length: int | None, slac
 
 def _check_size(comp: Competition, content_length: int | None, slack: int = 0) -> None:
     if content_length is not None and content_length > comp.max_upload_bytes + slack:
-        raise PayloadTooLarge(f"file is {human_bytes(content_length)}, larger than this competition's limit of "
-                              f"{human_bytes(comp.max_upload_bytes)}; compress it with gzip or check it is the right file")
+        raise PayloadTooLarge(msg("file is %(size)s, larger than this competition's limit of %(limit)s; "
+                                  "compress it with gzip or check it is the right file",
+                                  size=human_bytes(content_length), limit=human_bytes(comp.max_upload_bytes)))
 
 
 def get_submission(session: Session, submission_id: str, caller: Caller) -> tuple[Submission, Competition]:

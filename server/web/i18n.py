@@ -9,6 +9,7 @@ may be read-only once installed, while the instance folder is always writable by
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime
@@ -19,14 +20,16 @@ from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from flask import Flask, request, session
+from flask import Flask, Response, request, session
 from flask_babel import Babel, get_locale, gettext
 
+from server.errors import AppError
 from server.timeutil import zone
 
 __all__ = [
-    "LANGUAGES", "DEFAULT_LANGUAGE", "init_i18n", "compile_catalogs", "current_language",
-    "local_datetime", "local_date", "local_time", "number", "score", "problem_text",
+    "LANGUAGES", "DEFAULT_LANGUAGE", "api_language", "init_i18n", "compile_catalogs", "current_language",
+    "local_datetime", "local_date", "local_time", "number", "score", "problem_text", "localized_submission",
+    "error_text",
 ]
 
 LANGUAGES = ("ko", "en")
@@ -58,14 +61,20 @@ def compile_catalogs(target: Path, source: Path = CATALOGS) -> list[Path]:
 
 def _select_language() -> str:
     """`?lang=` (remembered in the session), else the session's choice, else Korean."""
-    if request.path.startswith("/api/"):
-        return "en"  # the API keeps its English messages
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        # The API answers in English unless the client asks for Korean (Accept-Language: ko).
+        return api_language()
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         session["lang"] = asked
         return asked
     chosen = session.get("lang")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def api_language() -> str:
+    """Korean when the client's Accept-Language prefers it to English; English otherwise."""
+    return "ko" if request.accept_languages.best_match(["en", "ko"], default="en") == "ko" else "en"
 
 
 def init_i18n(app: Flask) -> None:
@@ -85,6 +94,15 @@ def init_i18n(app: Flask) -> None:
     if Path(app.config["HOME"]).is_dir():
         ensure_compiled()
     app.before_request(ensure_compiled)
+    app.after_request(_mark_api_language)
+
+
+def _mark_api_language(response: Response) -> Response:
+    """An API answer says its language, and caches keep one copy per Accept-Language."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        response.headers["Content-Language"] = current_language()
+        response.vary.add("Accept-Language")
+    return response
 
 
 def current_language() -> str:
@@ -200,3 +218,39 @@ def problem_text(problem: Mapping[str, Any]) -> str:
     if column is not None:
         return gettext("column %(column)s: %(message)s", column=column, message=what)
     return what
+
+
+_MORE = re.compile(r"^and ([\d,]+) more problems? \(")
+
+
+def localized_submission(body: dict[str, Any]) -> dict[str, Any]:
+    """A submission object of the API in the request's language: in Korean, a rejection's
+    `problems[].message` and its `message` summary are translated from their codes and params;
+    in English (the default) the body is returned unchanged."""
+    problems = body.get("problems") or []
+    if current_language() == "en" or not problems:
+        return body
+    translated = []
+    for problem in problems:
+        what = problem_text({**problem, "line": None, "column": None})
+        translated.append({**problem, "message": what})
+    body = {**body, "problems": translated}
+    if body.get("message"):
+        lines = [problem_text(p) for p in problems]
+        more = _MORE.match(str(body["message"]).splitlines()[-1])
+        if more:
+            lines.append(gettext("and %(count)s more problems", count=number(int(more.group(1).replace(",", "")))))
+        body["message"] = "\n".join(lines)
+    return body
+
+
+def error_text(exc: AppError) -> str:
+    """An error's message in the request's language: the API's language is English unless the
+    client asks for Korean (Accept-Language), a page's is the session's. Text built without a
+    template (or whose translation does not fit its parameters) stays as the service wrote it."""
+    if exc.template is None or current_language() == "en":
+        return exc.message
+    try:
+        return gettext(exc.template, **exc.params)
+    except (KeyError, TypeError, ValueError):
+        return exc.message

@@ -13,9 +13,10 @@ from typing import Any
 from flask_babel import gettext
 
 from scoring import Task
+from server.storage import human_bytes
 
 __all__ = [
-    "metric_formula", "submission_example", "Page", "paginate", "chart", "PER_PAGE",
+    "metric_formula", "submission_example", "code_rules", "Page", "paginate", "chart", "PER_PAGE",
 ]
 
 PER_PAGE = 50
@@ -107,6 +108,18 @@ def submission_example(task: Task, sample: list[list[str]] | None = None) -> dic
             groups.append({"first": t.name, "last": t.name, "kind": t.kind, "classes": list(t.classes)})
     return {"text": out.getvalue() + "…\n", "columns": task.columns, "id_column": task.id_column,
             "targets": groups}
+
+
+def code_rules(task: Task, max_upload_bytes: int) -> dict[str, Any] | None:
+    """The limits of a code competition's submit.zip, written for people; None for a CSV task."""
+    code = task.code if task.kind == "code" else None
+    if code is None:
+        return None
+    return {"test_features": ", ".join(f"data/{name}" for name in code.test_features),
+            "zip_size": human_bytes(min(code.zip_bytes, max_upload_bytes)),
+            "unpacked_size": human_bytes(code.unpacked_bytes), "files": code.files,
+            "install_seconds": code.install_seconds, "inference_seconds": code.inference_seconds,
+            "memory_mb": code.memory_mb, "cpus": code.cpus, "output_size": human_bytes(code.output_bytes)}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from server.runtime import current_runtime
 from server.services.access import can_see_private_scores, can_see_public_scores, can_submit
 from server.services.boards import team_names
 from server.services.competitions import competition_state, competition_task, get_competition, list_competitions
-from server.services.datafiles import data_file_to_dict, list_data_files
+from server.services.datafiles import data_file_to_dict, list_data_files, sample_submission_rows
 from server.services.leaderboard import leaderboard_view
 from server.services.progress import best_score_history
 from server.services.selection import get_selection, selection_open, set_selection
@@ -40,7 +40,7 @@ from server.services.submissions import (
 )
 from server.timeutil import local_day_bounds
 from server.web import pages
-from server.web.i18n import local_datetime
+from server.web.i18n import error_text, local_datetime
 from server.web.identity import session_caller, sign_in, sign_out
 from server.web.markup import render_markdown
 
@@ -100,7 +100,9 @@ def overview(slug: str) -> str:
         return render_template(
             "competition/overview.html", **ctx,
             description_ko=render_markdown(task.description_ko), description_en=render_markdown(task.description_en),
-            metric=pages.metric_formula(task), example=pages.submission_example(task))
+            metric=pages.metric_formula(task),
+            # The competition's own sample submission, else the bundled dataset's, else placeholders.
+            example=pages.submission_example(task, sample_submission_rows(rt, session, comp, task.columns)))
 
 
 @bp.get("/competitions/<slug>/data")
@@ -158,7 +160,8 @@ def submit(slug: str) -> str:
         quota = quota_today(session, comp, caller.team_id, ctx["now"])
         remaining = max(comp.daily_limit - quota.counted, 0)
         return render_template("competition/submit.html", **ctx, remaining=remaining, resets_at=quota.resets_at,
-                               recent=_rows(session, comp, caller)[:5])
+                               recent=_rows(session, comp, caller)[:5],
+                               code=pages.code_rules(ctx["task"], comp.max_upload_bytes))
 
 
 def _rows(session: Any, comp: Competition, caller: Caller) -> list[dict[str, Any]]:
@@ -209,7 +212,7 @@ def _localized_error(exc: AppError) -> str:
         "not_open": gettext("This competition has not opened yet."),
         "payload_too_large": gettext("The file is larger than this competition's limit; compress it with gzip."),
     }
-    return texts.get(exc.code) or exc.message
+    return texts.get(exc.code) or error_text(exc)
 
 
 @bp.get("/competitions/<slug>/submissions/<submission_id>/row")

@@ -154,18 +154,29 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
     first = check("POST", "/api/v1/competitions/{slug}/submissions", env.upload(created["token"], tiny_predictions(0.5)))
     rejected = check("POST", "/api/v1/competitions/{slug}/submissions", env.upload(created["token"], b"id,y\nT000,abc\n"))
     env.upload(other, tiny_predictions(0.3))
+    waiting = check("GET", "/healthz", c.get("/healthz"))  # queued, and no worker alive: 503
+    assert waiting["ok"] is False and waiting["workers"] == 0 and waiting["oldest_queued_seconds"] is not None
     env.work()
     scored = check("GET", "/api/v1/submissions/{submission_id}", c.get(f"/api/v1/submissions/{first['id']}", headers=team))
     assert scored["status"] == "scored" and "private_score" not in scored
     assert check("GET", "/api/v1/submissions/{submission_id}",
                  c.get(f"/api/v1/submissions/{rejected['id']}", headers=team))["problems"]
+    in_korean = check("GET", "/api/v1/submissions/{submission_id}",
+                      c.get(f"/api/v1/submissions/{rejected['id']}", headers={**team, "Accept-Language": "ko"}))
+    assert "숫자가 아닙니다" in in_korean["problems"][0]["message"]
+    empty = check("POST", "/api/v1/competitions/{slug}/submissions", c.post(
+        "/api/v1/competitions/tiny/submissions", data=b"", headers={**team, "Content-Type": "text/csv"}))
+    assert empty["error"] == "bad_request"
     listed = check("GET", "/api/v1/competitions/{slug}/submissions",
                    c.get("/api/v1/competitions/tiny/submissions", headers=org))
     assert all("private_score" in s for s in listed["submissions"])
     check("GET", "/api/v1/competitions/{slug}/selection", c.get("/api/v1/competitions/tiny/selection", headers=team))
     check("PUT", "/api/v1/competitions/{slug}/selection", c.put(
         "/api/v1/competitions/tiny/selection", json={"submission_ids": [first["id"]]}, headers=team))
-    check("POST", "/api/v1/competitions/{slug}/submissions", env.upload(created["token"], tiny_predictions(0.2)))
+    noted = check("POST", "/api/v1/competitions/{slug}/submissions", c.post(
+        "/api/v1/competitions/tiny/submissions", data=tiny_predictions(0.2),
+        headers={**team, "Content-Type": "text/csv", "X-Submission-Note": "%EB%A9%94%EB%AA%A8"}))
+    assert noted["note"] == "메모"
     check("POST", "/api/v1/competitions/{slug}/submissions", env.upload(created["token"], tiny_predictions(0.1)))
     limited = check("POST", "/api/v1/competitions/{slug}/submissions",
                     env.upload(created["token"], tiny_predictions(0.1)))
@@ -220,6 +231,14 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
     assert award["standings"] and award["disqualified"][0]["reason"] == "copied"
     check("GET", "/api/v1/openapi.json", c.get("/api/v1/openapi.json"))
     _team_tokens(env, contract, team, other)
+    # Last (it throttles this address): failed authentications end in 429 with Retry-After.
+    for _ in range(30):
+        refused = c.get("/api/v1/competitions/tiny/submissions", headers={"Authorization": "Bearer lgh_wrong"})
+        if refused.status_code == 429:
+            break
+    throttled = check("GET", "/api/v1/competitions/{slug}/submissions", refused)
+    assert throttled["error"] == "too_many_failed_authentications"
+    assert int(refused.headers["Retry-After"]) == throttled["retry_after"] > 0
 
     sub, board, comp = "/api/v1/competitions/{slug}/submissions", "/api/v1/competitions/{slug}/leaderboard", \
         "/api/v1/competitions/{slug}"
@@ -240,6 +259,7 @@ def test_real_responses_match_their_schemas(env: Env) -> None:
         ("GET", data_file, 404), ("GET", data_file, 416), ("GET", "/api/v1/teams", 200),
         ("GET", "/api/v1/teams", 403), ("POST", token, 201), ("POST", token, 403), ("POST", token, 404),
         ("DELETE", token, 200), ("DELETE", token, 401), ("DELETE", token, 404), ("GET", sub, 401),
+        ("GET", "/healthz", 503), ("POST", sub, 400), ("GET", sub, 429),
     }
     assert expected - contract.checked == set()
 

@@ -7,7 +7,7 @@ const bar = document.getElementById("progress");
 const message = document.getElementById("upload-message");
 const recent = document.getElementById("recent");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
-const FINAL = new Set(["scored", "rejected", "failed"]);
+const FINAL = new Set(["scored", "rejected", "failed", "run_error", "install_error"]);
 
 function say(text) { message.textContent = text; }
 
