@@ -12,11 +12,12 @@ COPY pyproject.toml README.md ./
 COPY server ./server
 COPY scoring ./scoring
 COPY datasets ./datasets
+COPY codecomp ./codecomp
 RUN /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check .
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 ca-certificates tzdata \
+ && apt-get install -y --no-install-recommends python3 ca-certificates tzdata bubblewrap \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /home/hackathon --uid 10001 hackathon \
  && mkdir -p /data && chown hackathon /data
