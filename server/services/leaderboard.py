@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
+from server.services.board_version import standings_changed
 from server.services.boards import build_boards
 from server.services.ranking import best as best_ranked
 from server.services.ranking import shown, sort_key
@@ -40,6 +41,7 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.best_score = best.public_score if best else None
     standing.sort_key = sort_key(comp, best.public_score) if best else None
     standing.best_received_at = best.received_at if best else None
+    standings_changed(session, comp.id)
 
 
 def public_board(session: Session, comp: Competition) -> list[dict[str, Any]]:

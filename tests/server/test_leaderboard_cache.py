@@ -67,3 +67,33 @@ def test_the_page_board_and_chart_follow_every_change(env: Env) -> None:
     env.work()
     second = page.get("/competitions/tiny/leaderboard?lang=en").get_data(as_text=True)
     assert second.index("Beta") < second.index("Alpha") and second.count("<polyline") == 2
+
+
+def test_a_change_that_keeps_every_aggregate_still_gives_a_new_board(env: Env) -> None:
+    """Two teams' scores swapped (as a rescore can): same count, sums, first and last receipt."""
+    import sqlalchemy as sa
+
+    from server.models import Submission
+    from server.services.competitions import get_competition
+    from server.services.leaderboard import refresh_standing
+
+    env.competition()
+    env.upload(env.team("Alpha"), tiny_predictions(0.5))
+    env.upload(env.team("Beta"), tiny_predictions(0.25))
+    env.work()
+    url = "/api/v1/competitions/tiny/leaderboard"
+    before = env.get(url)
+    assert [e["team"] for e in before.json["entries"]] == ["Beta", "Alpha"]
+    with env.rt.write() as session:
+        comp = get_competition(session, "tiny")
+        subs = session.execute(sa.select(Submission).where(Submission.competition_id == comp.id)).scalars().all()
+        a, b = subs
+        a.public_score, b.public_score = b.public_score, a.public_score
+        session.flush()
+        for sub in subs:
+            refresh_standing(session, comp, sub.team_id)
+    after = env.get(url)
+    assert [e["team"] for e in after.json["entries"]] == ["Alpha", "Beta"]
+    assert after.headers["ETag"] != before.headers["ETag"]
+    page = env.app.test_client().get("/competitions/tiny/leaderboard?lang=en").get_data(as_text=True)
+    assert page.index("Alpha") < page.index("Beta")
