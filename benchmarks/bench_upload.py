@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import percentile, post_many  # noqa: E402
+from _load import percentile, post_many
 
 
 def main() -> None:
