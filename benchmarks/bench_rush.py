@@ -56,9 +56,13 @@ def drain(served: object, workers: int, count: int) -> float:
         return (done - first) / (time.perf_counter() - started)
     finally:
         for p in procs:
-            p.terminate()
+            p.terminate()  # RQ's warm shutdown: the current job ends first
         for p in procs:
-            p.wait(timeout=120)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # its job goes back to the queue (reconciler)
+                p.kill()
+                p.wait()
 
 
 def main() -> None:
@@ -96,6 +100,7 @@ def main() -> None:
               f"p50 {percentile(run.latencies, .5) * 1000:.0f} ms, p99 {percentile(run.latencies, .99) * 1000:.0f} ms")
         for error in run.errors[:5]:
             print("   ", error)
+        sys.stdout.flush()
         one = drain(served, 1, args.drain)
         two = drain(served, 2, args.drain)
         print(f"drain: 1 worker {one:.2f} submissions/s (whole queue ≈ {run.ok / one:.0f} s), "
