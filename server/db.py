@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -148,9 +150,19 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         lock.pair(*ids)  # a wrong key fails before any transaction opens
     engine = factory.kw["bind"]
     if engine.dialect.name == "sqlite":
-        session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
-    else:
-        session = factory()
+        # One writer per process at a time, waiting in a lock rather than in SQLite's busy handler:
+        # that handler polls, so with 50 uploads at once some waited past the busy timeout
+        # ("database is locked") while later ones got in. Across processes it still polls, but
+        # among a handful of writers instead of hundreds of threads.
+        with _sqlite_writer(engine):
+            session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
+        return
+    session = factory()
     try:
         with session.begin():
             if lock is not None:
@@ -158,3 +170,15 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
             yield session
     finally:
         session.close()
+
+
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def _sqlite_writer(engine: Engine) -> threading.RLock:
+    with _writers_lock:
+        lock = _writers.get(engine)
+        if lock is None:
+            lock = _writers[engine] = threading.RLock()
+        return lock

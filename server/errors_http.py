@@ -54,7 +54,10 @@ def _respond(status: int, body: dict[str, object]) -> Response | tuple[str, int]
         response = jsonify(body)
         response.status_code = status
         return response
-    return render_template("error.html", status=status, message=body["message"]), status
+    from server.web.i18n import error_title
+
+    title = error_title(str(body.get("error") or ""), status)
+    return render_template("error.html", status=status, title=title, message=body["message"]), status
 
 
 # Ids are 64-bit in the database: a larger number in a URL names nothing (404), instead of

@@ -34,6 +34,8 @@ class Runtime:
         self.home: Path = config["HOME"]
         self.engine = make_engine(config["DATABASE_URL"])
         self.sessions = make_session_factory(self.engine)
+        # Commit hooks find the process's clients here (e.g. services.board_version's).
+        self.sessions.configure(info={"runtime": self})
         self.storage: Storage = make_storage(config)  # the instance folder, or a bucket (STORAGE_URL)
         # Tests move time by replacing the clock; everything that asks "now" asks here.
         self.clock: Callable[[], datetime] = utcnow

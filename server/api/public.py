@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from server.auth import current_caller
 from server.errors import BadRequest, msg
 from server.runtime import current_runtime
-from server.services.board_cache import public_board_json
+from server.services.board_cache import PublicBoard, public_board_cached
 from server.services.competitions import competition_to_dict, get_competition, list_competitions
 from server.services.health import health
 from server.services.leaderboard import leaderboard_view
@@ -40,12 +40,22 @@ def leaderboard(slug: str) -> ResponseReturnValue:
     caller = current_caller()
     with rt.session() as session:
         comp = get_competition(session, slug)
-        if split == "public":  # the same for every caller: rendered once per change
-            body, etag = public_board_json(rt, session, comp)
-            if etag in request.if_none_match:
-                return Response(status=304, headers={"ETag": f'"{etag}"'})
-            return Response(body, mimetype="application/json", headers={"ETag": f'"{etag}"'})
+        if split == "public":  # the same for every caller: rendered (and gzipped) once per change
+            return _public_board(public_board_cached(rt, session, comp))
         return jsonify(leaderboard_view(session, comp, caller, split))
+
+
+def _public_board(board: PublicBoard) -> Response:
+    """The cached board: gzipped when the client accepts it (a tenth of the bytes), 304 when the
+    client holds it. Each encoding has its own ETag, as a strong validator must."""
+    zipped = request.accept_encodings["gzip"] > 0
+    etag = f'"{board.etag}-gz"' if zipped else f'"{board.etag}"'
+    headers = {"ETag": etag, "Vary": "Accept-Encoding"}
+    if request.if_none_match.contains_raw(etag):
+        return Response(status=304, headers=headers)
+    if zipped:
+        return Response(board.gzipped, mimetype="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(board.body, mimetype="application/json", headers=headers)
 
 
 @bp.get("/healthz")

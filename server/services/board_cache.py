@@ -1,20 +1,25 @@
 """The public leaderboard rendered once per change of its standings, per web process.
 
-Rendering 2,000 entries (ORM rows, dicts, JSON) costs tens of milliseconds; telling whether
-anything changed costs one aggregate over the competition's standings (an index range). The key
-is that aggregate plus the competition's fields the board shows, so a new upload (entries, last
-submission), a new best (score, its receipt), a precision change, the freeze and the publish each
-give a new key; the ETag is the key's hash, so a browser polling the board gets 304.
+Rendering 2,000 entries (ORM rows, dicts, JSON, gzip) costs tens of milliseconds; telling whether
+anything changed costs one Redis GET: the key is the standings' version token (replaced after
+every commit that changed a standing, services.board_version) plus the competition's fields the
+board shows, so a new upload (entries, last submission), a new best, a precision change, the
+freeze and the publish each give a new key. Without Redis the key falls back to an aggregate over
+the standings (4 ms at 2,000 teams). The ETag is the key's hash, so a poller gets 304. The page's
+board and its chart of the top teams are kept under the same key.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
 import weakref
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,41 +27,66 @@ from sqlalchemy.orm import Session
 from server.auth import ANONYMOUS
 from server.models import Competition, TeamStanding
 from server.runtime import Runtime
+from server.services.board_version import board_token
 from server.services.leaderboard import leaderboard_view
 
-__all__ = ["public_board_json"]
+__all__ = ["PublicBoard", "public_board_cached", "cached"]
 
-_SIZE = 64
+T = TypeVar("T")
+
+_SIZE = 128
 # Per runtime (one per app, so per database): boards of two databases never mix.
-_boards: weakref.WeakKeyDictionary[Runtime, OrderedDict[str, bytes]] = weakref.WeakKeyDictionary()
+_entries: weakref.WeakKeyDictionary[Runtime, OrderedDict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _fingerprint(session: Session, comp: Competition) -> str:
-    s = TeamStanding
+@dataclass(frozen=True)
+class PublicBoard:
+    """The public board as every caller sees it: the view, its JSON body and that body gzipped."""
+
+    etag: str
+    view: dict[str, Any]
+    body: bytes
+    gzipped: bytes
+
+
+def _fingerprint(rt: Runtime, session: Session, comp: Competition) -> str:
+    shown: tuple[Any, ...] = (comp.id, comp.slug, comp.metric, comp.greater_is_better, comp.precision,
+                              comp.frozen_at, comp.published_at)
+    token = board_token(rt, comp.id)
+    if token is not None:
+        return hashlib.sha256(repr((*shown, token)).encode()).hexdigest()[:32]
+    s = TeamStanding  # no Redis: an aggregate that changes with any standing, as near as can be
     row = session.execute(
         sa.select(sa.func.count(), sa.func.sum(s.entries), sa.func.max(s.last_submission_at),
                   sa.func.count(s.best_submission_id), sa.func.sum(s.best_score), sa.func.sum(s.sort_key),
                   sa.func.max(s.best_received_at), sa.func.min(s.best_received_at))
         .where(s.competition_id == comp.id)).one()
-    key: tuple[Any, ...] = (comp.id, comp.slug, comp.metric, comp.greater_is_better, comp.precision,
-                            comp.frozen_at, comp.published_at, *row)
-    return hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return hashlib.sha256(repr((*shown, *row)).encode()).hexdigest()[:32]
 
 
-def public_board_json(rt: Runtime, session: Session, comp: Competition) -> tuple[bytes, str]:
-    """Return the public leaderboard's JSON body and its ETag."""
-    etag = _fingerprint(session, comp)
+def cached(rt: Runtime, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """`build()`'s value kept under `key` (which must change whenever the value would)."""
     with _lock:
-        boards = _boards.setdefault(rt, OrderedDict())
-        body = boards.get(etag)
-        if body is not None:
-            boards.move_to_end(etag)
-            return body, etag
-    view = leaderboard_view(session, comp, ANONYMOUS, "public")
-    body = json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()
+        values = _entries.setdefault(rt, OrderedDict())
+        if key in values:
+            values.move_to_end(key)
+            return values[key]  # type: ignore[no-any-return]
+    value = build()  # outside the lock: two threads may both build once; the result is the same
     with _lock:
-        boards[etag] = body
-        while len(boards) > _SIZE:
-            boards.popitem(last=False)
-    return body, etag
+        values[key] = value
+        while len(values) > _SIZE:
+            values.popitem(last=False)
+    return value
+
+
+def public_board_cached(rt: Runtime, session: Session, comp: Competition) -> PublicBoard:
+    """The public leaderboard (rendered at most once per change of its standings)."""
+    etag = _fingerprint(rt, session, comp)
+
+    def build() -> PublicBoard:
+        view = leaderboard_view(session, comp, ANONYMOUS, "public")
+        body = json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()
+        return PublicBoard(etag, view, body, gzip.compress(body, compresslevel=6, mtime=0))
+
+    return cached(rt, ("public", etag), build)

@@ -142,6 +142,11 @@ def team_names(session: Session) -> dict[int, str]:
     return dict(session.execute(sa.select(Team.id, Team.name)).all())
 
 
+def team_ids_named(session: Session, names: Iterable[str]) -> dict[int, str]:
+    """The ids of the teams with these names (a few, by the unique index on names)."""
+    return dict(session.execute(sa.select(Team.id, Team.name).where(Team.name.in_(list(names)))).all())
+
+
 def build_boards(session: Session, comp: Competition, rows: Iterable[Row] | None = None,
                  team_id: int | None = None) -> Boards:
     """Build the boards from `rows`, or stream this competition's submissions from the database

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.caller import Caller
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
+from server.services.board_version import standings_changed
 from server.services.boards import build_boards
 from server.services.ladder import ladder_best_id
 from server.services.ranking import best as best_ranked
@@ -49,6 +50,7 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.best_score = score
     standing.sort_key = sort_key(comp, score) if score is not None else None
     standing.best_received_at = best.received_at if best else None
+    standings_changed(session, comp.id)
 
 
 def public_board(session: Session, comp: Competition) -> list[dict[str, Any]]:

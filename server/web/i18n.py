@@ -29,7 +29,7 @@ from server.timeutil import zone
 __all__ = [
     "LANGUAGES", "DEFAULT_LANGUAGE", "api_language", "init_i18n", "compile_catalogs", "current_language",
     "local_datetime", "local_date", "local_time", "number", "score", "problem_text", "localized_submission",
-    "error_text",
+    "error_text", "error_title",
 ]
 
 LANGUAGES = ("ko", "en")
@@ -195,6 +195,32 @@ def _register_problem_texts() -> None:
 
 
 _register_problem_texts()
+
+
+def error_title(code: str | None, status: int) -> str:
+    """An error page's heading in the page's language, from the error's code (or its status);
+    the service's English message stays beneath it as the detail."""
+    by_code = {
+        "not_found": lambda: gettext("Not found"),
+        "method_not_allowed": lambda: gettext("This address does not take that kind of request"),
+        "bad_request": lambda: gettext("The request could not be read"),
+        "unauthorized": lambda: gettext("Sign in first"),
+        "forbidden": lambda: gettext("You may not see this"),
+        "conflict": lambda: gettext("Not possible at this stage of the competition"),
+        "closed": lambda: gettext("This competition no longer accepts submissions."),
+        "not_open": lambda: gettext("This competition has not opened yet."),
+        "frozen": lambda: gettext("The leaderboard is frozen"),
+        "payload_too_large": lambda: gettext("The file is too large"),
+        "request_entity_too_large": lambda: gettext("The file is too large"),
+        "incomplete_upload": lambda: gettext("The upload was cut off; nothing was stored or counted"),
+        "rate_limited": lambda: gettext("Too many requests"),
+        "too_many_failed_authentications": lambda: gettext("Too many wrong tokens; try again in a minute"),
+        "internal_error": lambda: gettext("Something went wrong on the server"),
+    }
+    by_status = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+                 413: "payload_too_large", 429: "rate_limited", 500: "internal_error"}
+    maker = by_code.get(code or "") or by_code.get(by_status.get(status, ""))
+    return maker() if maker is not None else ""
 
 
 def problem_text(problem: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from scoring import Task
 from server.storage import human_bytes
 
 __all__ = [
-    "metric_formula", "submission_example", "code_rules", "Page", "paginate", "chart", "PER_PAGE",
+    "metric_formula", "submission_example", "code_rules", "Page", "paginate", "board_rows", "chart", "PER_PAGE",
 ]
 
 PER_PAGE = 50
@@ -135,6 +135,21 @@ def paginate(entries: list[dict[str, Any]], number: int, per_page: int = PER_PAG
     number = min(max(1, number), pages)
     first = (number - 1) * per_page
     return Page(number, pages, first, entries[first:first + per_page])
+
+
+def board_rows(entries: list[dict[str, Any]], precision: int, tz_name: str) -> list[dict[str, Any]]:
+    """A page's entries with their numbers and times written the request's language's way
+    (formatting is most of a page's cost, so the public board's rows are kept formatted)."""
+    from server.web.i18n import local_datetime, number, score
+
+    def count(value: int | None) -> str:
+        return number(value) if value is not None else ""
+
+    return [{"team": e["team"], "rank": count(e["rank"]), "score": score(e.get("score"), precision),
+             "public_rank": count(e.get("public_rank")) or "–", "move": e.get("move"),
+             "entries": count(e.get("entries")),
+             "last_submission_at": local_datetime(e.get("last_submission_at"), tz_name, year=False)}
+            for e in entries]
 
 
 def page_of(entries: list[dict[str, Any]], team: str | None, per_page: int = PER_PAGE) -> int:

@@ -21,8 +21,10 @@ from server.auth import Caller
 from server.errors import AppError
 from server.models import Competition
 from server.runtime import current_runtime
+from server.services import board_cache
 from server.services.access import can_see_private_scores, can_see_public_scores, can_submit
-from server.services.boards import team_names
+from server.services.board_cache import public_board_cached
+from server.services.boards import team_ids_named
 from server.services.competitions import competition_state, competition_task, get_competition, list_competitions
 from server.services.datafiles import data_file_to_dict, list_data_files, sample_submission_rows
 from server.services.leaderboard import leaderboard_view
@@ -40,7 +42,7 @@ from server.services.submissions import (
 )
 from server.timeutil import local_day_bounds
 from server.web import pages
-from server.web.i18n import error_text, local_datetime
+from server.web.i18n import current_language, error_text, local_datetime
 from server.web.identity import session_caller, sign_in, sign_out
 from server.web.markup import render_markdown
 
@@ -131,7 +133,8 @@ def leaderboard(slug: str) -> str:
         comp = get_competition(session, slug)
         ctx = _comp_context(session, comp, "leaderboard")
         caller = ctx["caller"]
-        public = leaderboard_view(session, comp, caller, "public")
+        cached = public_board_cached(rt, session, comp)
+        public = cached.view
         private = leaderboard_view(session, comp, caller, "private") if can_see_private_scores(caller, comp) else None
         board = private if private is not None else public
         mine = caller.name if can_submit(caller) else None
@@ -140,13 +143,26 @@ def leaderboard(slug: str) -> str:
         except ValueError:
             number = 0
         page = pages.paginate(board["entries"], number or pages.page_of(board["entries"], mine))
-        ids = {name: team_id for team_id, name in team_names(session).items()}
-        top = {ids[e["team"]]: e["team"] for e in public["entries"][:CHART_TEAMS] if e["team"] in ids}
-        history = best_score_history(session, comp, top, until=comp.frozen_at,
-                                     ladder=not can_see_public_scores(caller, comp))
+        if private is None:  # the public page's rows, formatted once per board, language and page
+            rows = board_cache.cached(rt, ("rows", cached.etag, comp.timezone, current_language(), page.number),
+                                      lambda: pages.board_rows(page.entries, comp.precision, comp.timezone))
+        else:
+            rows = pages.board_rows(page.entries, comp.precision, comp.timezone)
+        # Ladder mode: those who may not see each submission's public score see Ladder steps.
+        ladder = not can_see_public_scores(caller, comp)
+        history = board_cache.cached(rt, ("chart", cached.etag, ladder),
+                                     lambda: _top_history(session, comp, public, ladder))
         chart = pages.chart(history, comp.greater_is_better, comp.start_at, min(ctx["now"], comp.end_at))
         return render_template("competition/leaderboard.html", **ctx, board=board, private=private is not None,
-                               page=page, mine=mine, chart=chart)
+                               page=page, rows=rows, mine=mine, chart=chart)
+
+
+def _top_history(session: Any, comp: Competition, public: dict[str, Any], ladder: bool) -> list[dict[str, Any]]:
+    """The best-score steps of the public board's top teams (kept with the board: it changes with it)."""
+    names = [e["team"] for e in public["entries"][:CHART_TEAMS]]
+    ids = {name: team_id for team_id, name in team_ids_named(session, names).items()}
+    top = {ids[name]: name for name in names if name in ids}
+    return best_score_history(session, comp, top, until=comp.frozen_at, ladder=ladder)
 
 
 @bp.get("/competitions/<slug>/submit")

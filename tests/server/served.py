@@ -163,7 +163,8 @@ class Served:
             self.rt.dispose()
 
 
-def start_served(tmp: Path, database_url: str, **extra_env: str) -> Served:
+def start_served(tmp: Path, database_url: str, command: list[str] | None = None, **extra_env: str) -> Served:
+    """`hackathon serve` (or `command` + the port, a program serving the same way) on a new instance."""
     from server import create_app
     from server.services.teams import create_token
 
@@ -172,7 +173,7 @@ def start_served(tmp: Path, database_url: str, **extra_env: str) -> Served:
     port = free_port()
     log = tmp / "serve.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([*HACKATHON, "serve", "--port", str(port)], env=env, stdout=out,
+        proc = subprocess.Popen([*(command or [*HACKATHON, "serve", "--port"]), str(port)], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     served = Served(home, port, env, proc, database_url, log=log, _tmp=tmp)
     try:

@@ -262,3 +262,18 @@ def test_final_choice_refusals_read_in_korean(env: Env) -> None:
     api = env.client.put("/api/v1/competitions/tiny/selection", json={"submission_ids": ids[:1]},
                          headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 409 and api.get_json()["error"] == "conflict"
+
+
+def test_error_pages_say_what_happened_in_the_pages_language(env: Env) -> None:
+    env.competition()
+    client = env.app.test_client()
+    html = {"Accept": "text/html"}
+    missing = client.get("/competitions/nope", headers=html)
+    assert missing.status_code == 404
+    text = _text(missing)
+    assert "404 · 찾을 수 없습니다" in text and "no competition &#39;nope&#39;" in text
+    assert "404 · Not found" in _text(client.get("/competitions/nope?lang=en", headers=html))
+    unknown = env.app.test_client().get("/no/such/page", headers=html)  # a new visitor: Korean again
+    assert unknown.status_code == 404 and "찾을 수 없습니다" in _text(unknown)
+    api = env.client.get("/api/v1/competitions/nope")
+    assert api.get_json()["message"] == "no competition 'nope'"  # the API stays English

@@ -1,0 +1,115 @@
+"""Deadline rush: 2,000 uploads of the full antenna test file from 50 clients, then the drain (issue 10).
+
+    python benchmarks/bench_rush.py [--uploads 2000] [--clients 50] [--drain 120] [--quick]
+
+Starts `hackathon serve` (SQLite, embedded Valkey, no embedded worker, so the queue keeps what
+arrives) with the antenna competition (its real test size, generated once into the temporary
+instance) and --clients teams; each client uploads sample_submission.csv (the full test file)
+until --uploads have been sent. Prints the time (goal: within 60 s) and the errors (goal: 0).
+Then drains: one `hackathon worker` scores --drain submissions, then two workers the next
+--drain (a sample: the whole queue would take many minutes on one worker). Prints each rate,
+the time the whole queue would take at it, and the ratio (goal: 2 workers ≥ 1.8× one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _load import percentile, post_many
+
+
+def scored(rt: object) -> int:
+    import sqlalchemy as sa
+
+    from server.models import Submission
+
+    with rt.session() as session:  # type: ignore[attr-defined]
+        return int(session.execute(sa.select(sa.func.count()).select_from(Submission)
+                                   .where(Submission.status.not_in(("queued", "scoring")))).scalar_one())
+
+
+def drain(served: object, workers: int, count: int) -> float:
+    """Start `workers` workers; return the seconds until `count` more submissions are done."""
+    rt = served.rt  # type: ignore[attr-defined]
+    env = dict(os.environ, HACKATHON_HOME=str(served.home), REDIS_URL=rt.redis_url,  # type: ignore[attr-defined]
+               DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
+    target = scored(rt) + count
+    procs = [subprocess.Popen([sys.executable, "-m", "server", "worker", "--log-level", "WARNING"], env=env)
+             for _ in range(workers)]
+    try:
+        while scored(rt) == target - count:  # from the first job done: a worker's start is not the drain
+            time.sleep(0.05)
+        started, first = time.perf_counter(), scored(rt)
+        while (done := scored(rt)) < target:
+            time.sleep(0.1)
+        return (done - first) / (time.perf_counter() - started)
+    finally:
+        for p in procs:
+            p.terminate()  # RQ's warm shutdown: the current job ends first
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # its job goes back to the queue (reconciler)
+                p.kill()
+                p.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--uploads", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--drain", type=int, default=120)
+    parser.add_argument("--quick", action="store_true", help="300 uploads, a drain of 30")
+    args = parser.parse_args()
+    if args.quick:
+        args.uploads, args.drain = 300, 30
+
+    import datasets
+    from server.services.competitions import CompetitionSettings, create_competition
+    from tests.server.served import start_served
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-rush-"))
+    data = tmp / "antenna"
+    datasets.generate("antenna", data, seed=0)
+    body = (data / "sample_submission.csv").read_bytes()
+    served = start_served(tmp, f"sqlite:///{tmp / 'hackathon.db'}", HACKATHON_EMBEDDED_WORKERS="0")
+    try:
+        now = served.rt.now()
+        create_competition(served.rt, actor="bench", task_dir=datasets.task_dir("antenna"),
+                           labels_file=data / "labels.csv", slug="antenna", split_seed="bench",
+                           settings=CompetitionSettings(start=(now - timedelta(days=1)).isoformat(),
+                                                        end=(now + timedelta(days=1)).isoformat(),
+                                                        daily_limit=args.uploads))
+        tokens = [served.team() for _ in range(args.clients)]
+        run = post_many(served.port, args.uploads, args.clients,
+                        lambda i: ("/api/v1/competitions/antenna/submissions", body,
+                                   {"Content-Type": "text/csv", "Authorization": f"Bearer {tokens[i % len(tokens)]}"}))
+        print(f"{args.uploads} uploads of {len(body) / 1e6:.2f} MB (antenna, full test file) from {args.clients} clients")
+        print(f"  {run.seconds:.1f} s (goal ≤ 60), {run.ok} accepted, {len(run.errors)} errors (goal 0), "
+              f"p50 {percentile(run.latencies, .5) * 1000:.0f} ms, p99 {percentile(run.latencies, .99) * 1000:.0f} ms")
+        for error in run.errors[:5]:
+            print("   ", error)
+        sys.stdout.flush()
+        one = drain(served, 1, args.drain)
+        two = drain(served, 2, args.drain)
+        print(f"drain: 1 worker {one:.2f} submissions/s (whole queue ≈ {run.ok / one:.0f} s), "
+              f"2 workers {two:.2f}/s (≈ {run.ok / two:.0f} s)")
+        print(f"ratio: 2 workers {two / one:.2f}× one (goal ≥ 1.8)")
+    finally:
+        served.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
