@@ -271,8 +271,10 @@ def test_error_pages_say_what_happened_in_the_pages_language(env: Env) -> None:
     missing = client.get("/competitions/nope", headers=html)
     assert missing.status_code == 404
     text = _text(missing)
-    assert "404 · 찾을 수 없습니다" in text and "no competition &#39;nope&#39;" in text
-    assert "404 · Not found" in _text(client.get("/competitions/nope?lang=en", headers=html))
+    # The heading from the error's code, the service's message beneath it: both in the page's language.
+    assert "404 · 찾을 수 없습니다" in text and "&#39;nope&#39; 대회가 없습니다" in text
+    english = _text(client.get("/competitions/nope?lang=en", headers=html))
+    assert "404 · Not found" in english and "no competition &#39;nope&#39;" in english
     unknown = env.app.test_client().get("/no/such/page", headers=html)  # a new visitor: Korean again
     assert unknown.status_code == 404 and "찾을 수 없습니다" in _text(unknown)
     api = env.client.get("/api/v1/competitions/nope")

@@ -9,6 +9,7 @@ and the other team's) and, before the freeze, as a judge; in the open, frozen an
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -126,12 +127,20 @@ def crawl(world: World, token: str | None, plan: list[Request] | None = None) ->
 
 
 FIELD_NAMES_ALLOWED = {"/api/v1/openapi.json"}
+# Prometheus metrics (numbers about the service, for operators).
+TELEMETRY = {"/metrics"}
 
 
 def leaks(world: World, who: str, token: str | None, plan: list[Request] | None = None) -> list[str]:
     """Where a planted private score (or a private_score field) shows to this caller."""
     found = []
     for seen in crawl(world, token, plan):
+        if seen.request.path in TELEMETRY:
+            # Operators' counters and durations, never a score: a duration may read 0.5553 s, so
+            # here the check is that no series is about scores at all.
+            if re.search(r"^\w*score\w*[{ ]", seen.text, re.MULTILINE):
+                found.append(f"{who} sees a score series at {seen.request.method} {seen.request.path}")
+            continue
         for team, value in PLANTED.items():
             if value[:5] in seen.text:  # "0.777": also unrounded or truncated
                 found.append(f"{who} sees {team}'s private score at {seen.request.method} {seen.request.path}")
