@@ -143,7 +143,7 @@ def test_metrics_and_logs_of_a_real_server_and_worker(tmp_path: Path, redis_url:
     access = [r for r in records if r["logger"] == "hackathon.access"]
     upload = next(r for r in access if r.get("request_id") == "client-req-42")
     assert upload["method"] == "POST" and upload["route"] == route and upload["status"] == 202
-    assert upload["submission_id"] == ids[0] and upload["duration_ms"] >= 0
+    assert upload["submission_id"] == ids[0] and isinstance(upload["duration_ms"], int | float)
     assert any(r.get("submission_id") == ids[0] and r["logger"].startswith("rq") for r in records), \
         "the worker's lines name the submission"
     everything = serve_log.read_text() + worker_log.read_text()
