@@ -35,7 +35,7 @@ from server.runtime import Runtime
 from server.services.actionlog import append_action
 from server.services.code_jobs import hidden_feature_hashes
 from server.services.competitions import competition_task, create_competition, get_competition
-from server.storage import CHUNK, human_bytes
+from server.storage import CHUNK, file_sha256, human_bytes
 from server.timeutil import isoformat_utc
 
 __all__ = [
@@ -162,16 +162,6 @@ def normalised_csv_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _read_ids(path: Path, id_column: str) -> pa.Array:
     options = pacsv.ConvertOptions(include_columns=[id_column], column_types={id_column: pa.string()},
                                    strings_can_be_null=False)
@@ -185,7 +175,7 @@ def _arrow_input(path: Path) -> Any:
 
 def labels_fingerprint(task: Task, labels_path: Path) -> LabelsFingerprint:
     """Read what the checks need from the hidden labels (their id column only, not their values)."""
-    sha, _ = _sha256(labels_path)
+    sha, _ = file_sha256(labels_path)
     return LabelsFingerprint(sha256=sha, normalised_sha256=normalised_csv_sha256(labels_path),
                              header=_csv_header(labels_path),
                              id_column=task.id_column, targets=tuple(task.target_names),
@@ -220,7 +210,7 @@ def check_data_file(fp: LabelsFingerprint, item: DataFileInput) -> _Checked:
     Raises:
         BadRequest (code data_leaks_labels): what the file holds and what to do instead.
     """
-    sha, size = _sha256(item.path)
+    sha, size = file_sha256(item.path)
     leak = "data_leaks_labels"
     if sha == fp.sha256:
         raise BadRequest(f"{item.name} is the hidden labels file (same SHA-256 {sha[:12]}…); "
