@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from server.errors import BadRequest
+from server.errors import BadRequest, msg
 
 __all__ = ["parse_datetime", "zone", "local_day_bounds", "isoformat_utc", "isoformat_local"]
 
@@ -23,7 +23,8 @@ def parse_datetime(value: str, field: str, tz_name: str) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest(
-            f"{field} must be an ISO 8601 time such as 2026-08-01T10:00:00+09:00, found {value!r}", field=field
+            msg("%(field)s must be an ISO 8601 time such as 2026-08-01T10:00:00+09:00, found %(found)s", field=field,
+                found=repr(value)), field=field
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz_name))

@@ -4,13 +4,8 @@ and re-queueing a failed one, and verify runs in the background."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import FileStorage
 
 from server.auth import counts_as_read, current_actor, current_caller, require
 from server.errors import BadRequest
@@ -18,38 +13,23 @@ from server.models import Team
 from server.runtime import current_runtime
 from server.services.access import MANAGE, READ_FINAL
 from server.services.actionlog_view import action_log_view
-from server.services.competition_intake import CompetitionUpload, create_from_upload, update_from_fields
+from server.services.competition_files import create_from_files
+from server.services.competition_intake import update_from_fields
 from server.services.competitions import competition_to_dict
-from server.services.datafiles import DataFileInput, data_file_to_dict, list_data_files
+from server.services.datafiles import data_file_to_dict, list_data_files
 from server.services.freeze_preview import freeze_preview
 from server.services.queue_status import queue_dashboard
 from server.services.submission_console import requeue_failed, submission_history
 from server.services.submissions import final_flags, get_submission, submission_to_dict
 from server.services.verify_runs import get_verification, list_verifications, start_verification
-from server.storage import CHUNK
 
 bp = Blueprint("console_api", __name__)
-
-FILE_FIELDS = ("labels", "task_toml", "sample_submission", "data")
 
 
 @bp.get("/api/v1/queue")
 @require(MANAGE)
 def queue() -> ResponseReturnValue:
     return jsonify(queue_dashboard(current_runtime()))
-
-
-def _safe_name(filename: str | None, default: str) -> str:
-    name = Path(filename or "").name
-    return name if name and not name.startswith(".") else default
-
-
-def _save(upload: FileStorage, folder: Path, name: str) -> Path:
-    path = folder / name
-    with path.open("wb") as out:
-        while chunk := upload.stream.read(CHUNK):
-            out.write(chunk)
-    return path
 
 
 @bp.post("/api/v1/competitions")
@@ -59,31 +39,9 @@ def create() -> ResponseReturnValue:
         raise BadRequest("expected multipart/form-data with the file field labels, either the field task (a bundled "
                          "task) or the files task_toml and sample_submission, optional data files and settings; "
                          f"found {request.mimetype or 'no Content-Type'}")
-    unknown = sorted(set(request.files) - set(FILE_FIELDS))
-    if unknown:
-        raise BadRequest(f"unknown file field {unknown[0]!r}; expected {', '.join(FILE_FIELDS)}", field=unknown[0])
     rt = current_runtime()
-    rt.storage.ensure_folders()
-    workdir = Path(tempfile.mkdtemp(dir=rt.storage.tmp_dir, prefix="create-"))
-    try:
-        singles = {}
-        for name in ("labels", "task_toml", "sample_submission"):
-            files = request.files.getlist(name)
-            if len(files) > 1:
-                raise BadRequest(f"give one {name} file, found {len(files)}", field=name)
-            # Saved under the name it was uploaded as: errors name the file as the organizer knows it.
-            folder = workdir / name
-            folder.mkdir()
-            singles[name] = _save(files[0], folder, _safe_name(files[0].filename, name)) if files else None
-        (workdir / "data").mkdir()
-        data = [DataFileInput(Path(f.filename or "").name, _save(f, workdir / "data", f"{i}.upload"))
-                for i, f in enumerate(request.files.getlist("data"))]
-        upload = CompetitionUpload(labels=singles["labels"], task_toml=singles["task_toml"],
-                                   sample_submission=singles["sample_submission"], data=data,
-                                   fields=request.form.to_dict())
-        comp = create_from_upload(rt, upload, actor=current_actor(), workdir=workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    comp = create_from_files(rt, {name: request.files.getlist(name) for name in request.files},
+                             request.form.to_dict(), actor=current_actor())
     with rt.session() as session:
         listed = [data_file_to_dict(row, comp.slug) for row in list_data_files(session, comp)]
     response = jsonify({"competition": competition_to_dict(comp, rt.now()), "data": listed})

@@ -9,7 +9,7 @@ from server.auth import current_caller, require
 from server.errors import BadRequest
 from server.runtime import current_runtime
 from server.services.access import MANAGE
-from server.services.roster import import_roster, tokens_csv
+from server.services.roster import MAX_ROSTER_BYTES, import_roster, tokens_csv
 from server.services.team_tokens import (
     list_teams,
     parse_team_id,
@@ -19,8 +19,6 @@ from server.services.team_tokens import (
 from server.timeutil import isoformat_utc
 
 bp = Blueprint("team_tokens", __name__)
-
-MAX_ROSTER_BYTES = 5_000_000
 
 
 def _actor() -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from server.errors import AppError, BadRequest
+from server.errors import AppError, BadRequest, msg
 from server.models import Competition
 from server.runtime import Runtime
 from server.services.competition_defaults import SETTINGS, check
@@ -115,10 +115,10 @@ def _task_folder(upload: CompetitionUpload, workdir: Path) -> tuple[Path, list[D
         except ValueError as exc:
             raise BadRequest(str(exc), field="task") from None
     if upload.task_toml is None:
-        raise BadRequest("expected task (a bundled task's name, e.g. antenna) or an uploaded task_toml file "
-                         "with its sample_submission", field="task_toml")
+        raise BadRequest(msg("expected task (a bundled task's name, e.g. antenna) or an uploaded task_toml file "
+                             "with its sample_submission"), field="task_toml")
     if upload.sample_submission is None:
-        raise BadRequest("an uploaded task needs its sample submission: add the file field sample_submission",
+        raise BadRequest(msg("an uploaded task needs its sample submission: add the file field sample_submission"),
                          field="sample_submission")
     folder = workdir / "task"
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,7 +132,7 @@ def create_from_upload(rt: Runtime, upload: CompetitionUpload, *, actor: str, wo
     folder, data files checked against them, one action-log entry each)."""
     settings = read_settings(upload.fields, CREATE_FIELDS)
     if upload.labels is None:
-        raise BadRequest("expected the hidden labels file in the file field labels", field="labels")
+        raise BadRequest(msg("expected the hidden labels file in the file field labels"), field="labels")
     task_dir, extra = _task_folder(upload, workdir)
     try:
         return create_competition_with_data(

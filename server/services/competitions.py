@@ -134,7 +134,8 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
     toml_path = task_dir / "task.toml" if task_dir.is_dir() else task_dir
     slug = slug or task.slug
     if not SLUG_RE.match(slug):
-        raise BadRequest(f"slug must be 3-64 lowercase letters, digits and dashes, found {slug!r}")
+        raise BadRequest(msg("slug must be 3-64 lowercase letters, digits and dashes, found %(found)s",
+                                 found=repr(slug)), field="slug")
     if not labels_file.is_file():
         raise BadRequest(f"labels file {labels_file} does not exist")
     # One order for every setting: flag/API value, task.toml [defaults], HACKATHON_<KEY>, built-in.
@@ -162,7 +163,7 @@ def create_competition(rt: Runtime, *, actor: str, task_dir: Path, labels_file: 
         raise Conflict("labels file changed while it was being read; try again")
     with rt.write(LockKey.INSTANCE) as session:
         if session.execute(sa.select(Competition.id).where(Competition.slug == slug)).first():
-            raise Conflict(f"competition '{slug}' already exists; choose another --slug")
+            raise Conflict(msg("competition '%(slug)s' already exists; choose another --slug", slug=slug), field="slug")
         session.add(comp)
         session.flush()
         append_action(session, actor=actor, action="competition.create", at=now, competition_id=comp.id,

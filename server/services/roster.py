@@ -30,9 +30,10 @@ from server.services.audit import neutralise
 from server.services.teams import MAX_MEMBERS, team_to_dict
 
 __all__ = ["RosterRow", "ImportedTeam", "parse_roster", "import_roster", "tokens_csv", "MAX_ROWS",
-           "TOKEN_CSV_COLUMNS"]
+           "TOKEN_CSV_COLUMNS", "MAX_ROSTER_BYTES"]
 
 MAX_ROWS = 5000
+MAX_ROSTER_BYTES = 5_000_000
 MAX_NAME = 100
 MAX_PROBLEMS = 200
 TOKEN_CSV_COLUMNS = ("team_id", "team", "members", "token")
