@@ -22,11 +22,12 @@ from werkzeug.serving import make_server
 
 from server.models import ActionLogEntry
 from server.serve import start_worker_processes
-from tests.server.conftest import Env, make_env, tiny_predictions  # noqa: F401  (fixture)
+from tests.server.conftest import TINY_TASK, Env, make_env, tiny_labels, tiny_predictions  # noqa: F401  (fixture)
 from tests.web.conftest import Site
 
 # Responses the flow expects to be refusals (path, status); any other error fails the test.
-EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409), ("/console/competitions/tiny", 400)}
+EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409), ("/console/competitions/tiny", 400),
+                     ("/console/new-competition", 400), ("/console/teams/import", 400)}
 
 
 @pytest.fixture
@@ -258,3 +259,92 @@ def test_organizer_runs_the_end_of_a_hackathon_and_a_judge_checks_it(console_sit
     finally:
         judge_context.close()
     assert not judge_errors, judge_errors
+
+
+def _csv_file(name: str, text: str) -> dict[str, Any]:
+    return {"name": name, "mimeType": "text/csv", "buffer": text.encode()}
+
+
+def test_organizer_creates_a_competition_and_imports_a_roster_from_the_browser(
+        console_site: tuple[Site, Callable[[], None]], console_page: Any) -> None:
+    """The start of a hackathon: the competition from an uploaded task folder with its data and
+    hidden labels, a roster of 50 teams with their tokens shown once, a token reissued, and a team
+    of the roster submitting and being scored."""
+    site, start_worker = console_site
+    env, page = site.env, console_page
+    staff_sign_in(page, site, env.organizer)
+    page.get_by_role("link", name="새 대회").first.click()
+    assert page.url.endswith("/console/new-competition")
+
+    # An uploaded task folder, the labels and two data files; the end typed before the start first.
+    seoul = datetime.now(UTC).astimezone(ZoneInfo("Asia/Seoul"))
+    start, end = (seoul - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), (seoul + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    sample = "id,y\n" + "".join(f"T{i:03d},0\n" for i in range(20))
+
+    def choose_files() -> None:
+        page.check("input[name=source][value=upload]")
+        page.set_input_files("#task_toml", files=[{"name": "task.toml", "mimeType": "text/plain", "buffer": TINY_TASK.encode()}])
+        page.set_input_files("#sample_submission", files=[_csv_file("sample_submission.csv", sample)])
+        page.set_input_files("#labels", files=[_csv_file("labels.csv", tiny_labels())])
+        page.set_input_files("#data", files=[_csv_file("train.csv", "x,y\n1,2\n3,4\n"), _csv_file("test.csv", "x\n5\n")])
+
+    choose_files()
+    page.fill("#slug", "spring-2026")
+    page.fill("#title_ko", "봄 해커톤")
+    page.fill("#title_en", "Spring hackathon")
+    page.fill("#start", start)
+    page.fill("#end", "2020-01-01T00:00")
+    page.fill("#daily_limit", "5")
+    page.get_by_role("button", name="대회 만들기").click()
+    error = page.inner_text(".flash.error")
+    assert "대회를 만들지 못했습니다" in error and "종료" in error and "파일은 다시 골라야 합니다" in error
+    assert page.input_value("#slug") == "spring-2026" and page.input_value("#end") == "2020-01-01T00:00"
+    site.shot(page, "console-new-competition-refused")
+    choose_files()
+    page.fill("#end", end)
+    site.shot(page, "console-new-competition")
+    page.get_by_role("button", name="대회 만들기").click()
+    assert page.url.endswith("/console/competitions/spring-2026")
+    assert "spring-2026" in page.inner_text(".flash") and page.input_value("#end") == end
+    data = env.get("/api/v1/competitions/spring-2026/data").json
+    names = sorted(f["name"] for f in (data["files"] if isinstance(data, dict) else data))
+    assert names == ["sample_submission.csv", "test.csv", "train.csv"]
+
+    # A roster of 50 teams: the tokens shown once, as a table and a CSV to download.
+    roster = "팀명,팀원1,팀원2,팀원3,팀원4,팀원5\n" + "".join(f"봄팀 {i:02d},사람{i}a,사람{i}b,,,\n" for i in range(50))
+    page.get_by_role("link", name="팀", exact=True).click()
+    page.set_input_files("#roster", files=[_csv_file("roster.csv", roster)])
+    site.shot(page, "console-roster-import")
+    page.get_by_role("button", name="명단 가져오기").click()
+    assert "팀 50개를 가져왔습니다" in page.inner_text("h1")
+    tokens = dict(zip(page.locator("#roster-tokens td.team").all_inner_texts(),
+                      page.locator("#roster-tokens code.token").all_inner_texts(), strict=True))
+    assert len(tokens) == 50 and all(t.startswith("lgh_") for t in tokens.values())
+    site.shot(page, "console-roster-tokens")
+    downloaded = _download(page, page.get_by_role("link", name="CSV 내려받기")).decode("utf-8")
+    assert downloaded.startswith("\ufeffteam_id,team,members,token") and tokens["봄팀 07"] in downloaded
+    assert len(downloaded.strip().splitlines()) == 51
+    # Shown once: a reload sends the form again and is refused whole; no token is shown again.
+    page.reload()
+    assert "만들지 않았습니다" in page.inner_text(".flash.error") and tokens["봄팀 07"] not in page.content()
+    page.goto(f"{site.url}/console/teams")
+    assert "봄팀 49" in page.inner_text("main") and tokens["봄팀 49"] not in page.content()
+
+    # Reissue one team's token (the old one stops working), then that team submits and is scored.
+    page.fill("#q", "봄팀 07")
+    page.get_by_role("button", name="검색").click()
+    page.get_by_role("button", name="재발급").click()
+    page.get_by_role("button", name="예, 토큰을 재발급합니다").click()
+    reissued = page.input_value("#token")
+    assert env.get("/api/v1/competitions/spring-2026/submissions", tokens["봄팀 07"]).status_code == 401
+    assert env.upload(reissued, tiny_predictions(0.1), slug="spring-2026").status_code == 202
+    assert env.upload(tokens["봄팀 12"], tiny_predictions(0.2), slug="spring-2026").status_code == 202
+    start_worker()
+    page.goto(f"{site.url}/console/competitions/spring-2026/submissions")
+    _reload_until(page, ".status-scored", 2)
+    assert "봄팀 07" in page.inner_text("main") and "봄팀 12" in page.inner_text("main")
+    with env.rt.session() as session:
+        actors = set(session.execute(sa.select(ActionLogEntry.action, ActionLogEntry.actor)
+                                     .where(ActionLogEntry.actor != "test")).all())
+    for action in ("competition.create", "competition.data.attach", "team.create", "team.token.reissue"):
+        assert (action, "organizer:Org") in actors, (action, actors)
