@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from server.auth import hash_token, new_token
 from server.caller import Role
 from server.db import LockKey
-from server.errors import BadRequest, Conflict
+from server.errors import BadRequest, Conflict, msg
 from server.models import Team, TeamMember, Token
 from server.runtime import Runtime
 from server.services.actionlog import append_action
@@ -75,7 +75,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the roster is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                          "save it as CSV UTF-8", code="roster_invalid",
-                         problems=[{"line": None, "column": None, "message": "not UTF-8"}]) from None
+                         problems=[{"line": None, "column": None, "message": msg("not UTF-8")}]) from None
 
 
 def parse_roster(data: bytes) -> list[RosterRow]:
@@ -85,15 +85,16 @@ def parse_roster(data: bytes) -> list[RosterRow]:
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
-        problems.add(None, None, "the roster is empty; expected a header line such as team,member1,member2 "
-                                 "and one line per team")
+        problems.add(None, None, msg("the roster is empty; expected a header line such as team,member1,member2 "
+                                     "and one line per team"))
         problems.raise_if_any("the roster cannot be imported")
     header = [h.strip() for h in rows[0]]
     if len(header) < 1 or not header[0]:
-        problems.add(1, None, "expected a header line whose first column names the team column (e.g. team)")
+        problems.add(1, None, msg("expected a header line whose first column names the team column (e.g. team)"))
     if len(header) > 1 + MAX_MEMBERS:
         problems.add(1, header[1 + MAX_MEMBERS] or f"column {2 + MAX_MEMBERS}",
-                     f"at most {MAX_MEMBERS} member columns after the team name, found {len(header) - 1}")
+                     msg("at most %(max)s member columns after the team name, found %(found)s", max=MAX_MEMBERS,
+                         found=len(header) - 1))
     names = [h or f"column {i + 1}" for i, h in enumerate(header)]
     parsed: list[RosterRow] = []
     teams_seen: dict[str, int] = {}
@@ -102,15 +103,17 @@ def parse_roster(data: bytes) -> list[RosterRow]:
         if not any(cell.strip() for cell in row):
             continue  # blank lines are skipped
         if len(parsed) >= MAX_ROWS:
-            problems.add(line, None, f"a roster holds at most {MAX_ROWS} teams")
+            problems.add(line, None, msg("a roster holds at most %(max)s teams", max=MAX_ROWS))
             break
         team = row[0].strip() if row else ""
         if not team:
-            problems.add(line, names[0], "the team name is empty")
+            problems.add(line, names[0], msg("the team name is empty"))
         elif len(team) > MAX_NAME:
-            problems.add(line, names[0], f"the team name has {len(team)} characters; at most {MAX_NAME}")
+            problems.add(line, names[0], msg("the team name has %(n)s characters; at most %(max)s", n=len(team),
+                                             max=MAX_NAME))
         elif team in teams_seen:
-            problems.add(line, names[0], f"team {team!r} is also on line {teams_seen[team]}")
+            problems.add(line, names[0], msg("team %(team)s is also on line %(line)s", team=repr(team),
+                                             line=teams_seen[team]))
         else:
             teams_seen[team] = line
         members = []
@@ -120,19 +123,20 @@ def parse_roster(data: bytes) -> list[RosterRow]:
                 continue
             column = names[i] if i < len(names) else f"column {i + 1}"
             if i > MAX_MEMBERS:
-                problems.add(line, column, f"a team has at most {MAX_MEMBERS} members; found {member!r} in "
-                                           f"column {i + 1}")
+                problems.add(line, column, msg("a team has at most %(max)s members; found %(member)s in column "
+                                               "%(column)s", max=MAX_MEMBERS, member=repr(member), column=i + 1))
             elif len(member) > MAX_NAME:
-                problems.add(line, column, f"the member name has {len(member)} characters; at most {MAX_NAME}")
+                problems.add(line, column, msg("the member name has %(n)s characters; at most %(max)s", n=len(member),
+                                               max=MAX_NAME))
             elif member in members_seen:
-                problems.add(line, column, f"{member!r} is also a member on line {members_seen[member]}; "
-                                           "a person may be in one team only")
+                problems.add(line, column, msg("%(member)s is also a member on line %(line)s; a person may be in "
+                                               "one team only", member=repr(member), line=members_seen[member]))
             else:
                 members_seen[member] = line
                 members.append(member)
         parsed.append(RosterRow(line, team, tuple(members)))
     if not parsed and not problems.items:
-        problems.add(None, None, "the roster has a header line but no team; add one line per team")
+        problems.add(None, None, msg("the roster has a header line but no team; add one line per team"))
     problems.raise_if_any("the roster has problems")
     return parsed
 
@@ -151,11 +155,11 @@ def import_roster(rt: Runtime, data: bytes, *, actor: str, eligible: bool = True
         taken = dict(_chunked_in(session, sa.select(TeamMember.name, Team.name).join(Team), TeamMember.name, members))
         for r in rows:
             if r.team in existing:
-                problems.add(r.line, "team", f"team {r.team!r} is already registered")
+                problems.add(r.line, "team", msg("team %(team)s is already registered", team=repr(r.team)))
             for m in r.members:
                 if m in taken:
-                    problems.add(r.line, "member", f"{m!r} is already in team {taken[m]!r}; "
-                                                   "a person may be in one team only")
+                    problems.add(r.line, "member", msg("%(member)s is already in team %(team)s; a person may be in one "
+                                                       "team only", member=repr(m), team=repr(taken[m])))
         if problems.items:
             problems.raise_if_any("the roster conflicts with the teams already registered")
         for r, token in zip(rows, tokens, strict=True):

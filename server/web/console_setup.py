@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from server.errors import AppError
+from server.errors import AppError, Text
 from server.runtime import current_runtime
 from server.services.competition_defaults import PUBLIC_FEEDBACK_MODES
 from server.services.competition_files import create_from_files
@@ -49,7 +49,8 @@ def field_label(field: str | None) -> str:
         "timezone": lambda: gettext("Time zone"), "start": lambda: gettext("Start"), "end": lambda: gettext("End"),
         "daily_limit": lambda: gettext("Daily limit"), "total_limit": lambda: gettext("Total limit (0: none)"),
         "max_final": lambda: gettext("Final submissions per team"), "precision": lambda: gettext("Decimals shown"),
-        "max_upload_mb": lambda: gettext("Upload limit (MB)"), "public_fraction": lambda: gettext("Public share of rows"),
+        "max_upload_mb": lambda: gettext("Upload limit (MB)"),
+        "public_fraction": lambda: gettext("Public share of rows"),
         "public_feedback": lambda: gettext("Public score feedback"),
     }
     maker = labels.get(field or "")
@@ -112,9 +113,20 @@ def import_roster_page() -> ResponseReturnValue:
         problems = exc.extra.get("problems") or []
         if not problems:
             return _roster_form(_refusal(exc))
-        return _roster_form(gettext("The roster has problems; no team was created."), [problem_text(p) for p in problems])
+        return _roster_form(gettext("The roster has problems; no team was created."), [_problem(p) for p in problems])
     return render_template("console/roster_tokens.html", teams=[{**c.team, "token": c.token} for c in created],
                            csv_text=tokens_csv(created), section="teams")
+
+
+def _problem(problem: Mapping[str, Any]) -> str:
+    """A roster problem in the page's language: where (line, column), then what, from its template."""
+    message = problem.get("message")
+    if isinstance(message, Text):
+        try:
+            message = gettext(message.template, **message.params)
+        except (KeyError, TypeError, ValueError):
+            pass  # a translation that does not fit its parameters: the English text
+    return problem_text({**problem, "message": message})
 
 
 def _roster_form(error: str | None = None, problems: list[str] | None = None) -> ResponseReturnValue:

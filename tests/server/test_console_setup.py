@@ -122,7 +122,8 @@ def test_creation_errors_are_shown_on_the_form_naming_the_field(env: Env) -> Non
     # A slug already taken.
     assert _create(org, _form(labels=(io.BytesIO(_antenna_labels()), "labels.csv"), slug="twice")).status_code == 302
     dup = _create(org, _form(labels=(io.BytesIO(_antenna_labels()), "labels.csv"), slug="twice", title_en="Again"))
-    assert dup.status_code == 400 and "twice" in _text(dup) and "대회가 이미 있습니다" in _text(dup) and "<code>slug</code>" in _text(dup)
+    assert dup.status_code == 400 and "<code>slug</code>" in _text(dup)
+    assert "twice" in _text(dup) and "대회가 이미 있습니다" in _text(dup)
     assert _competitions(env) == ["twice"]
     # An uploaded task without its sample; a data file that is the labels (English page).
     no_sample = _uploaded()
@@ -174,7 +175,8 @@ def test_a_bad_roster_names_line_and_column_and_creates_nothing(env: Env) -> Non
     refused = _import(org, bad.encode())
     page = _text(refused)
     assert refused.status_code == 400 and "팀을 하나도 만들지 않았습니다" in page
-    assert "3번째 줄, team 열" in page and "4번째 줄, member1 열" in page
+    assert "3번째 줄, team 열: 팀 이름이 비어 있습니다" in page and "4번째 줄, member1 열" in page
+    assert "2번째 줄에도 팀원으로 있습니다" in page
     conflict = _import(org, "team,member1\nGamma,김철수\n".encode())
     assert conflict.status_code == 400 and "Taken" in _text(conflict)
     not_utf8 = _import(org, "team\n알파\n".encode("cp949"))

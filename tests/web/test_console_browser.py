@@ -278,15 +278,18 @@ def test_organizer_creates_a_competition_and_imports_a_roster_from_the_browser(
 
     # An uploaded task folder, the labels and two data files; the end typed before the start first.
     seoul = datetime.now(UTC).astimezone(ZoneInfo("Asia/Seoul"))
-    start, end = (seoul - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), (seoul + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    start = (seoul - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    end = (seoul + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     sample = "id,y\n" + "".join(f"T{i:03d},0\n" for i in range(20))
 
     def choose_files() -> None:
         page.check("input[name=source][value=upload]")
-        page.set_input_files("#task_toml", files=[{"name": "task.toml", "mimeType": "text/plain", "buffer": TINY_TASK.encode()}])
+        page.set_input_files("#task_toml", files=[{"name": "task.toml", "mimeType": "text/plain",
+                                                   "buffer": TINY_TASK.encode()}])
         page.set_input_files("#sample_submission", files=[_csv_file("sample_submission.csv", sample)])
         page.set_input_files("#labels", files=[_csv_file("labels.csv", tiny_labels())])
-        page.set_input_files("#data", files=[_csv_file("train.csv", "x,y\n1,2\n3,4\n"), _csv_file("test.csv", "x\n5\n")])
+        page.set_input_files("#data", files=[_csv_file("train.csv", "x,y\n1,2\n3,4\n"),
+                                             _csv_file("test.csv", "x\n5\n")])
 
     choose_files()
     page.fill("#slug", "spring-2026")
@@ -311,7 +314,8 @@ def test_organizer_creates_a_competition_and_imports_a_roster_from_the_browser(
     assert names == ["sample_submission.csv", "test.csv", "train.csv"]
 
     # A roster of 50 teams: the tokens shown once, as a table and a CSV to download.
-    roster = "팀명,팀원1,팀원2,팀원3,팀원4,팀원5\n" + "".join(f"봄팀 {i:02d},사람{i}a,사람{i}b,,,\n" for i in range(50))
+    roster = "팀명,팀원1,팀원2,팀원3,팀원4,팀원5\n" + "".join(f"봄팀 {i:02d},사람{i}a,사람{i}b,,,\n"
+                                                          for i in range(50))
     page.get_by_role("link", name="팀", exact=True).click()
     page.set_input_files("#roster", files=[_csv_file("roster.csv", roster)])
     site.shot(page, "console-roster-import")
