@@ -63,14 +63,16 @@ def _refusal(exc: AppError) -> str:
     return error_text(exc) if text == exc.message else text
 
 
-def _chosen_files() -> dict[str, list[Any]]:
-    # A file input left empty still sends a part with no file name: that is "not given".
-    return {name: [f for f in request.files.getlist(name) if f.filename] for name in FILE_INPUTS}
+def _chosen_files(form: Mapping[str, str]) -> dict[str, list[Any]]:
+    # A file input left empty still sends a part with no file name: that is "not given". With a
+    # bundled task chosen, task files picked before switching are not part of the request.
+    names = FILE_INPUTS if form.get("source") == "upload" else ("labels", "data")
+    return {name: [f for f in request.files.getlist(name) if f.filename] for name in names}
 
 
 def _fields(form: Mapping[str, str]) -> dict[str, str]:
     fields = {key: form[key] for key in TEXT_FIELDS if (form.get(key) or "").strip()}
-    if form.get("source", "bundled") == "bundled":
+    if form.get("source") != "upload":
         fields["task"] = form.get("task", "")
     return fields
 
@@ -83,7 +85,7 @@ def new_competition() -> ResponseReturnValue:
     if request.method == "POST":
         values.update({key: request.form.get(key, "") for key in values})
         try:
-            comp = create_from_files(rt, _chosen_files(), _fields(request.form), actor=actor_of(session_caller()))
+            comp = create_from_files(rt, _chosen_files(request.form), _fields(request.form), actor=actor_of(session_caller()))
         except AppError as exc:
             field = exc.extra.get("field")
             error = {"field": str(field or ""), "label": field_label(field), "text": _refusal(exc)}

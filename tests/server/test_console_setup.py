@@ -69,7 +69,9 @@ def test_new_competition_from_a_bundled_task(env: Env) -> None:
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert '<option value="antenna"' in _text(page) and 'enctype="multipart/form-data"' in _text(page)
     assert NEW in _text(org.get("/console/"))  # linked from the dashboard and the nav
+    # A task.toml picked before the bundled task was chosen is not sent on.
     done = _create(org, _form(labels=(io.BytesIO(_antenna_labels()), "labels.csv"), slug="ant-2026",
+                              task_toml=(io.BytesIO(TINY_TASK.encode()), "task.toml"),
                               start="2026-08-01T10:00", end="2026-08-29T18:00", daily_limit="4"))
     assert done.status_code == 302 and done.headers["Location"].endswith("/console/competitions/ant-2026")
     assert "ant-2026" in _text(org.get("/console/competitions/ant-2026"))  # the flash
