@@ -28,7 +28,7 @@ def _competitions(env: Env) -> list[str]:
         return list(session.execute(sa.select(Competition.slug).order_by(Competition.id)).scalars())
 
 
-def _form(**fields: str) -> dict[str, Any]:
+def _form(**fields: Any) -> dict[str, Any]:
     """What the browser sends: every text field (empty when not typed) and empty file parts."""
     empty = {k: "" for k in ("slug", "title_ko", "title_en", "timezone", "start", "end", "daily_limit",
                              "total_limit", "max_final", "precision", "max_upload_mb", "public_fraction",
