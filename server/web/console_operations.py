@@ -19,11 +19,13 @@ from flask_babel import gettext
 
 from server.errors import AppError
 from server.runtime import current_runtime
+from server.services import console_queries
 from server.services.boards import team_names
 from server.services.competitions import competition_state
 from server.services.queue_status import queue_dashboard
 from server.services.submission_console import requeue_failed, requeue_refusal, submission_history
 from server.services.submissions import final_flags, get_submission, submission_to_dict
+from server.timeutil import zone
 from server.web import verify_pages
 from server.web.console import actor_of, bp, refusal_text
 from server.web.identity import session_caller
@@ -48,7 +50,9 @@ def age_text(seconds: float | None) -> str:
 def queue_panel() -> dict[str, Any]:
     """The panel's data: services.queue_status's dashboard, times in the instance's zone."""
     rt = current_runtime()
-    return {"queue": queue_dashboard(rt), "queue_tz": rt.config["TIMEZONE"], "age_text": age_text}
+    queue = queue_dashboard(rt)
+    updated = rt.now().astimezone(zone(rt.config["TIMEZONE"])).strftime("%H:%M:%S")
+    return {"queue": queue, "queue_tz": rt.config["TIMEZONE"], "age_text": age_text, "updated": updated}
 
 
 @bp.context_processor
@@ -59,8 +63,15 @@ def _queue_panel_for_templates() -> dict[str, Any]:
 
 @bp.get("/console/queue")
 def queue() -> str:
-    """The panel alone, re-read every few seconds by static/poll.js on the dashboard."""
-    return render_template("console/_queue_panel.html", **queue_panel())
+    """The dashboard's live part alone (the competitions' counts and the queue panel), re-read
+    every few seconds by static/poll.js."""
+    rt = current_runtime()
+    with rt.session() as session:
+        competitions = console_queries.competitions_overview(session, rt.now())
+        for item in competitions:
+            session.expunge(item["comp"])
+    return render_template("console/_queue_fragment.html", **queue_panel(), competitions=competitions,
+                           statuses=console_queries.STATUS_ORDER)
 
 
 # --- one submission --------------------------------------------------------------------------

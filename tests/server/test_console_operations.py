@@ -51,7 +51,7 @@ def test_the_queue_panel_shows_counts_the_oldest_waiting_workers_and_failures(en
     assert panel.status_code == 200 and panel.headers["Cache-Control"] == "no-store"
     for html in (page, _text(panel)):
         oldest = re.search(r'id="queue-oldest">(.*?)</dl>', html, re.S).group(1)  # type: ignore[union-attr]
-        assert waiting[:12] in oldest and "Beta" in oldest and "3분 20초째 대기" in oldest
+        assert waiting[:12] in oldest and "Beta" in oldest and "대기 시간 3분 20초" in oldest
         assert "대기 1" not in html  # counts are labelled by status
         assert re.search(r'data-status="queued">대기 중 1<', html) and re.search(r'data-status="failed">실패 1<', html)
         failures = re.search(r'id="queue-failed">(.*?)</table>', html, re.S).group(1)  # type: ignore[union-attr]
