@@ -40,8 +40,11 @@ def _context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from server.web import console, judge
-    from server.web import console_operations  # noqa: F401  (its routes are on console.bp)
+    from server.web import (
+        console,
+        console_operations,  # noqa: F401  (its routes are on console.bp)
+        judge,
+    )
     from server.web.views import bp, csrf
 
     init_security(app)

@@ -28,8 +28,8 @@ from server.services.competitions import competition_state, get_competition, lis
 from server.services.leaderboard import leaderboard_view
 from server.services.snapshot import get_snapshot
 from server.services.submissions import list_submissions, submission_to_dict
-from server.web.console import no_store, refusal_text
 from server.web import verify_pages
+from server.web.console import no_store, refusal_text
 from server.web.identity import session_caller
 from server.web.views import csrf
 
