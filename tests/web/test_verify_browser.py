@@ -68,6 +68,7 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
     page.fill("input[name=team]", "Alpha")
     page.get_by_role("button", name="필터 적용").click()
     assert "team=Alpha" in page.url and first[:12] in page.inner_text("tbody") and second[:12] not in page.inner_text("tbody")
+    site.shot(page, "console-submissions-filtered")
     page.locator(f"a[href='/console/submissions/{first}']").first.click()
     assert page.inner_text("#public-score").strip() not in ("", "–")
     assert page.inner_text("#private-score").strip() not in ("", "–")
