@@ -288,9 +288,13 @@ def _filter_error(exc: AppError, args: dict[str, str]) -> str:
         return gettext("No team has the id or exact name %(value)s; the teams page finds it.", value=args["team"])
     if field == "status":
         return gettext("Unknown status %(value)s.", value=args["status"])
-    if field in ("since", "until") and "must be after" in exc.message:
-        return gettext("The end of the period must be after its start.")
     if field in ("since", "until"):
+        try:
+            datetime.fromisoformat(args[field])
+        except ValueError:
+            pass
+        else:  # a valid time refused: the period is the wrong way round
+            return gettext("The end of the period must be after its start.")
         return gettext("%(field)s must be a date and time such as 2026-08-01T10:00, found %(value)s",
                        field=gettext("From") if field == "since" else gettext("To"), value=args[field])
     return refusal_text(exc)
