@@ -45,7 +45,7 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
 
     # No worker yet: the dashboard's panel shows the submission waiting, and nobody working.
     staff_sign_in(page, site, env.organizer)
-    assert page.url.endswith("/console/")
+    page.wait_for_url(f"{site.url}/console/")  # the click's navigation may still be under way
     oldest = page.inner_text("#queue-oldest")
     assert first[:12] in oldest and "Alpha" in oldest and "대기" in oldest
     assert "실행 중인 워커가 없습니다" in page.inner_text("#queue-workers")
@@ -67,9 +67,11 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
     page.goto(f"{site.url}/console/competitions/tiny/submissions")
     page.fill("input[name=team]", "Alpha")
     page.get_by_role("button", name="필터 적용").click()
-    assert "team=Alpha" in page.url and first[:12] in page.inner_text("tbody") and second[:12] not in page.inner_text("tbody")
+    page.wait_for_url(re.compile(r"team=Alpha"))
+    assert first[:12] in page.inner_text("tbody") and second[:12] not in page.inner_text("tbody")
     site.shot(page, "console-submissions-filtered")
     page.locator(f"a[href='/console/submissions/{first}']").first.click()
+    page.wait_for_url(f"{site.url}/console/submissions/{first}")
     assert page.inner_text("#public-score").strip() not in ("", "–")
     assert page.inner_text("#private-score").strip() not in ("", "–")
     assert "실패한 제출" in page.inner_text("#rescore-refusal")  # scored: nothing to queue again
@@ -85,12 +87,12 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
 
     # A judge starts a verification from the judges' area and watches it to the end.
     staff_sign_in(page, site, env.judge)
-    assert page.url.endswith("/judge/")
+    page.wait_for_url(f"{site.url}/judge/")
     page.goto(f"{site.url}/judge/competitions/tiny")
     page.get_by_role("link", name="검증", exact=True).click()
     assert "아직 검증이 없습니다" in page.inner_text("#verify-runs")
     page.get_by_role("button", name="검증 시작").click()
-    assert re.search(r"/judge/competitions/tiny/verifications/\d+$", page.url)
+    page.wait_for_url(re.compile(r"/judge/competitions/tiny/verifications/\d+$"))
     run_url = page.url
     seen = _watch_run(page)
     assert seen[-1] == "done", seen
@@ -107,7 +109,7 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
     page.get_by_role("link", name="전체 검증").click()
     assert "이상 없음: 모두 일치" in page.inner_text("#verify-runs")
     page.get_by_role("button", name="검증 시작").click()
-    assert page.url != run_url
+    page.wait_for_url(lambda url: re.search(r"/verifications/\d+$", url) is not None and url != run_url)
     assert _watch_run(page)[-1] == "done"
     assert page.get_attribute("#verify-result", "data-ok") == "false"
     differences = page.inner_text("#verify-differences")
