@@ -29,7 +29,7 @@ from server.services.team_tokens import MAX_ID
 from server.timeutil import isoformat_local, isoformat_utc, parse_datetime
 
 __all__ = ["SubmissionFilter", "read_filters", "apply_filters", "submission_history", "requeue_failed",
-           "FILTERS", "STATUSES"]
+           "requeue_refusal", "FILTERS", "STATUSES"]
 
 STATUSES = ("queued", "scoring", "scored", "rejected", "failed")
 FILTERS = ("team", "status", "since", "until")
@@ -125,6 +125,19 @@ def submission_history(session: Session, submission_id: str, caller: Caller) -> 
     }
 
 
+def requeue_refusal(sub: Submission, comp: Competition) -> Conflict | None:
+    """Why `requeue_failed` would refuse this submission now (None: it would queue it). The pages
+    ask before offering the button; requeue_failed asks again under its lock."""
+    if comp.frozen_at is not None:
+        return Conflict(f"competition '{comp.slug}' is frozen; its submissions can no longer be scored again",
+                        code="frozen")
+    if sub.status != "failed":
+        return Conflict(f"submission {sub.id} is {sub.status}, not failed; only a failed submission is queued "
+                        "again (scored and rejected ones: POST /api/v1/competitions/{slug}/rescore)",
+                        code="not_failed")
+    return None
+
+
 def requeue_failed(rt: Runtime, submission_id: str, caller: Caller, *, actor: str) -> Submission:
     """Queue a `failed` submission (scoring failed on our side) for a fresh set of attempts.
 
@@ -140,13 +153,9 @@ def requeue_failed(rt: Runtime, submission_id: str, caller: Caller, *, actor: st
     with rt.write(LockKey.TEAM_UPLOAD, comp.id, sub.team_id) as session:
         sub = session.get_one(Submission, sub.id)
         comp = session.get_one(Competition, comp.id)
-        if comp.frozen_at is not None:
-            raise Conflict(f"competition '{comp.slug}' is frozen; its submissions can no longer be scored again",
-                           code="frozen")
-        if sub.status != "failed":
-            raise Conflict(f"submission {sub.id} is {sub.status}, not failed; only a failed submission is queued "
-                           "again (scored and rejected ones: POST /api/v1/competitions/{slug}/rescore)",
-                           code="not_failed")
+        refusal = requeue_refusal(sub, comp)
+        if refusal is not None:
+            raise refusal
         session.add(ScoreHistory(submission_id=sub.id, status=sub.status, public_score=sub.public_score,
                                  private_score=sub.private_score, scorer_version=sub.scorer_version,
                                  labels_sha256=sub.labels_sha256, scored_at=sub.scored_at, replaced_at=now))

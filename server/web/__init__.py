@@ -40,7 +40,12 @@ def _context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from server.web import console, console_setup, judge  # noqa: F401 - console_setup adds routes to console.bp
+    from server.web import (
+        console,
+        console_operations,  # noqa: F401  (its routes are on console.bp)
+        console_setup,  # noqa: F401  (its routes are on console.bp)
+        judge,
+    )
     from server.web.views import bp, csrf
 
     init_security(app)

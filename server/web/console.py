@@ -38,6 +38,8 @@ from server.services.competitions import (
 from server.services.freeze import freeze, publish
 from server.services.leaderboard import leaderboard_view
 from server.services.snapshot import get_snapshot
+from server.services.submission_console import FILTERS, SubmissionFilter, read_filters
+from server.services.submission_console import STATUSES as FILTER_STATUSES
 from server.services.submissions import final_flags, list_submissions, submission_to_dict
 from server.services.team_tokens import list_teams, reissue_team_token, revoke_team_token
 from server.services.teams import MAX_MEMBERS, create_team
@@ -271,19 +273,48 @@ def eligibility(team_id: int) -> ResponseReturnValue:
 
 # --- submissions -----------------------------------------------------------------------------
 
-def _panel_submissions(session: Session, comp: Competition, caller: Caller) -> list[dict[str, Any]]:
+def _panel_submissions(session: Session, comp: Competition, caller: Caller,
+                       filters: SubmissionFilter | None = None) -> list[dict[str, Any]]:
     names = team_names(session)
     flags = final_flags(session, comp)
     return [submission_to_dict(s, comp, caller, team_name=names.get(s.team_id, f"#{s.team_id}"), final=flags.get(s.id))
-            for s in reversed(list_submissions(session, comp, caller))]
+            for s in reversed(list_submissions(session, comp, caller, filters))]
+
+
+def _filter_error(exc: AppError, args: dict[str, str]) -> str:
+    """read_filters' refusal in the page's language, naming what was typed."""
+    field = exc.extra.get("field", "")
+    if field == "team":
+        return gettext("No team has the id or exact name %(value)s; the teams page finds it.", value=args["team"])
+    if field == "status":
+        return gettext("Unknown status %(value)s.", value=args["status"])
+    if field in ("since", "until"):
+        try:
+            datetime.fromisoformat(args[field])
+        except ValueError:
+            pass
+        else:  # a valid time refused: the period is the wrong way round
+            return gettext("The end of the period must be after its start.")
+        return gettext("%(field)s must be a date and time such as 2026-08-01T10:00, found %(value)s",
+                       field=gettext("From") if field == "since" else gettext("To"), value=args[field])
+    return refusal_text(exc)
 
 
 @bp.get("/console/competitions/<slug>/submissions")
-def submissions(slug: str) -> str:
+def submissions(slug: str) -> ResponseReturnValue:
+    """The list, narrowed by the GET form's filters (team, status, from/to in the competition's zone)."""
+    args = {key: (request.args.get(key) or "").strip()[:100] for key in FILTERS}
+    args["status"] = ",".join(s.strip() for s in request.args.getlist("status") if s.strip())[:100]
     with current_runtime().session() as session:
         comp = get_competition(session, slug)
+        try:
+            filters, error = read_filters(session, comp, _caller(), args), None
+        except AppError as exc:
+            filters, error = None, _filter_error(exc, args)
+        rows = _panel_submissions(session, comp, _caller(), filters) if error is None else []
         return render_template("console/submissions.html", **_comp_page(session, comp, "submissions"),
-                               rows=_panel_submissions(session, comp, _caller()))
+                               rows=rows, filters=args, filter_error=error, statuses=FILTER_STATUSES), \
+            400 if error else 200
 
 
 # --- final standings -------------------------------------------------------------------------

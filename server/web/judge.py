@@ -2,7 +2,10 @@
 both boards), the audits and each submission's raw file (the API's download routes, which accept
 the page session for reads), the award standings with their reasons.
 
-The blueprint has no write route; who may read is the access policy's (services.access) decision.
+Judges are read-only here as on the API: the guard refuses every state-changing request of a judge
+(403, before any service runs) except starting a verify run (READ_ONLY_WRITES), which only reads
+and re-scores; that form carries the CSRF token like every other. Who may read is the access
+policy's (services.access) decision.
 """
 
 from __future__ import annotations
@@ -18,20 +21,25 @@ from server.auth import Caller
 from server.errors import AppError
 from server.models import Competition
 from server.runtime import current_runtime
-from server.services.access import can_sign_in_to_pages, can_use_judge_area, check_snapshot
+from server.services.access import can_sign_in_to_pages, can_use_judge_area, check_may_change_state, check_snapshot
 from server.services.award import award_view
 from server.services.boards import team_names
 from server.services.competitions import competition_state, get_competition, list_competitions
 from server.services.leaderboard import leaderboard_view
 from server.services.snapshot import get_snapshot
 from server.services.submissions import list_submissions, submission_to_dict
+from server.web import verify_pages
 from server.web.console import no_store, refusal_text
 from server.web.identity import session_caller
+from server.web.views import csrf
 
 __all__ = ["bp"]
 
 bp = Blueprint("judge", __name__, template_folder="templates")
 bp.after_request(no_store)
+
+# The judge area's only state-changing routes a judge may call: they change no competition state.
+READ_ONLY_WRITES = frozenset({"judge.start_verification"})
 
 
 @bp.before_request
@@ -43,6 +51,10 @@ def _guard() -> ResponseReturnValue | None:
                 flash(gettext("The judges' area is for judges and organizers: sign in with a judge token."), "error")
             return redirect(url_for("console.signin", next=request.full_path.rstrip("?")))
         abort(403, description=gettext("The judges' area is for judges and organizers: this session cannot use it."))
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if request.endpoint not in READ_ONLY_WRITES:
+            check_may_change_state(caller)
+        csrf.protect()
     return None
 
 
@@ -117,3 +129,20 @@ def award(slug: str) -> str:
         except AppError as exc:
             standings, refusal = None, refusal_text(exc)
         return render_template("console/award.html", **_page(comp, "award"), award=standings, refusal=refusal)
+
+
+# --- verify runs (server/web/verify_pages.py, the same pages as the console's) -----------------
+
+@bp.get("/judge/competitions/<slug>/verifications")
+def verifications(slug: str) -> ResponseReturnValue:
+    return verify_pages.runs_page("judge", slug)
+
+
+@bp.post("/judge/competitions/<slug>/verifications")
+def start_verification(slug: str) -> ResponseReturnValue:
+    return verify_pages.start_run("judge", slug)
+
+
+@bp.get("/judge/competitions/<slug>/verifications/<int:verification_id>")
+def verification_run(slug: str, verification_id: int) -> ResponseReturnValue:
+    return verify_pages.run_page("judge", slug, verification_id)

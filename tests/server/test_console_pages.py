@@ -213,10 +213,15 @@ def test_a_judge_is_read_only_and_records_nothing(env: Env) -> None:
               if rule.endpoint.startswith("console.") and "POST" in (rule.methods or ()) and rule.endpoint != "console.signin"]
     assert len(writes) >= 7, writes
     for rule in writes:
-        path = rule.build({"slug": "tiny", "team_id": team_id}, append_unknown=False)[1]  # type: ignore[index]
+        path = rule.build({"slug": "tiny", "team_id": team_id, "submission_id": sid},  # type: ignore[index]
+                          append_unknown=False)[1]
         data = {**bodies.get(rule.endpoint, {}), "csrf_token": csrf}
         assert judge.post(path, data=data).status_code == 403, path
         assert judge.get(path).status_code in (302, 405), path
+    # The judges' area: no write route but starting a verification (which only reads).
+    judge_writes = {rule.endpoint for rule in env.app.url_map.iter_rules()
+                    if rule.endpoint.startswith("judge.") and "POST" in (rule.methods or ())}
+    assert judge_writes == {"judge.start_verification"}, judge_writes
     assert len(_log(env)) == before
     assert env.get("/api/v1/competitions/tiny/submissions", alpha).status_code == 200  # the token still works
     # Frozen by an organizer: now the judge sees the snapshot, its JSON, audits and raw files.
