@@ -214,9 +214,11 @@ def test_300_uploads_over_two_web_and_three_workers_survive_sigkill(
         victim = victim_job[0].removeprefix("score-")
         print(f"scale-out: worker0 killed holding {victim} (attempts {by_id[victim].attempts})")
         assert by_id[victim].status == "scored"
-        # One attempt: worker0 wrote it (its log line may have died with it), no other worker did.
+        # Written once (checked above for every submission). With one attempt either worker0 wrote it
+        # (its log line may have died with it) or worker0 died after RQ handed it the job but before
+        # it claimed the row, so the retry was the first claim; with two, another worker finished it.
         others = set().union(*(_written_by(path) for name, path in logs.items() if name != "worker0"))
-        assert by_id[victim].attempts == 2 or victim not in others
+        assert by_id[victim].attempts == 1 or victim in others
     for secret in (organizer, *tokens):
         assert all(secret not in p.read_text() for p in logs.values())
 
