@@ -20,7 +20,7 @@ from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
 from server.services.ladder import judge_submission
-from server.services.leaderboard import refresh_standing
+from server.services.leaderboard import refresh_standing, standing_after_scored
 from server.services.probes import probe_signs
 from server.statuses import SubmissionStatus
 
@@ -101,7 +101,10 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         sub.scorer_version, sub.labels_sha256 = SCORER_VERSION, labels_sha256
         if extra is not None:
             extra(session, sub)
-        refresh_standing(session, comp, sub.team_id)
+        if status == SubmissionStatus.SCORED:
+            standing_after_scored(session, comp, sub)  # compares with the stored best: no recount
+        else:
+            refresh_standing(session, comp, sub.team_id)
     # One line per result written (never the scores: the private one is secret until published).
     log.info("submission %s %s in %.3f s", submission_id, status, seconds)
 
