@@ -39,8 +39,8 @@ def main() -> None:
     from rq import Queue
 
     from server import create_app
-    from server.embedded import start_embedded_queue
     from server.cli.app import init_database
+    from server.embedded import start_embedded_queue
     from server.serve import run_worker
     from server.services.competitions import CompetitionSettings, create_competition
     from server.services.teams import create_team

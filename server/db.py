@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -206,7 +206,7 @@ class _ProcessWriterLock:
     Taken inside the process's writer lock, so one thread per process waits here; re-entrant.
     """
 
-    _by_engine: weakref.WeakKeyDictionary[Engine, _ProcessWriterLock] = weakref.WeakKeyDictionary()
+    _by_engine: ClassVar[weakref.WeakKeyDictionary[Engine, _ProcessWriterLock]] = weakref.WeakKeyDictionary()
 
     def __init__(self, path: str | None) -> None:
         self.path, self.pid, self.fd, self.depth = path, 0, -1, 0

@@ -68,12 +68,11 @@ def standing_after_scored(session: Session, comp: Competition, sub: Submission) 
         refresh_standing(session, comp, sub.team_id)
         return
     new = rank_key(comp, sub.public_score, sub.received_at, sub.id)
-    if standing.best_submission_id is not None and standing.sort_key is not None \
-            and standing.best_received_at is not None:
-        if (standing.sort_key, standing.best_received_at, standing.best_submission_id) < new:
-            if (standing.best_received_at, standing.best_submission_id) > (sub.received_at, sub.id):
-                standings_changed(session, comp.id)  # the chart may gain a step
-            return
+    held = (standing.sort_key, standing.best_received_at, standing.best_submission_id)
+    if None not in held and held < new:  # type: ignore[operator]
+        if held[1:] > (sub.received_at, sub.id):  # type: ignore[operator]
+            standings_changed(session, comp.id)  # the chart may gain a step
+        return
     standing.best_submission_id = sub.id
     standing.best_score = sub.public_score
     standing.sort_key = new[0]

@@ -49,7 +49,7 @@ def previous_scored_sha256(session: Session, comp: Competition, sub: Submission)
 
 
 def probe_signs(rt: Runtime, comp: Competition, task: Task, labels: Labels, sub: Submission,
-                predictions: Predictions, previous: str | None | _Unset = _UNSET) -> tuple[int | None, bool]:
+                predictions: Predictions, previous: str | _Unset | None = _UNSET) -> tuple[int | None, bool]:
     """Return (rows changed since the team's previous scored submission or None, near-constant).
 
     `previous`: that submission's sha256 when the caller read it already (the scoring job does, in
