@@ -102,6 +102,10 @@ def main() -> None:
         uploaded = time.perf_counter() - started
         deadline = time.monotonic() + 900
         with served.rt.session() as session:
+            # How far the workers got while sharing the cores with the uploads, and the drain after.
+            scored_during = session.execute(sa.select(sa.func.count()).select_from(Submission)
+                                            .where(Submission.status.not_in(("queued", "scoring")))).scalar_one()
+            session.rollback()
             while True:
                 pending = session.execute(sa.select(sa.func.count()).select_from(Submission)
                                           .where(Submission.status.in_(("queued", "scoring")))).scalar_one()
@@ -121,6 +125,9 @@ def main() -> None:
         print(f"upload → scored      {rate:7.1f} jobs/s  p50 receipt → scored {percentile(waits, .5) * 1000:7.1f} ms  "
               f"(uploads took {uploaded:.1f} s from {args.clients} clients; statuses {statuses}; "
               f"HTTP {run.statuses}{', errors ' + str(run.errors[:2]) if run.errors else ''})")
+        drain = (args.jobs - scored_during) / max(seconds - uploaded, 1e-9)
+        print(f"while uploading      {scored_during / uploaded:7.1f} jobs/s ({scored_during} done when the last upload "
+              f"was answered); then the drain alone {drain:7.1f} jobs/s ({drain / noop_rate:.2f}× no-op)")
         print(f"ratio: {rate / noop_rate:.2f}× RQ's no-op throughput (goal ≥ 0.5)")
     finally:
         served.stop()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,7 +20,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base", "UTCDateTime", "LockKey", "advisory_lock", "make_engine", "make_session_factory",
-    "write_transaction", "utcnow",
+    "write_transaction", "utcnow", "sqlite_sync_normal",
 ]
 
 
@@ -80,6 +82,29 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+_sync_normal: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def sqlite_sync_normal(engine: Engine) -> None:
+    """SQLite `synchronous=NORMAL` on this engine's connections (scoring workers only).
+
+    In WAL mode a commit then skips its fsync (3 ms of a 10 ms job here): it survives a crash of
+    the process, and only an OS crash or power loss can undo the last commits, never corrupt the
+    file. What a worker commits is recomputable: an undone claim or result leaves the row
+    `queued`/`scoring`, which the reconciler re-queues, and scoring is deterministic. The web
+    processes keep FULL: an accepted upload's row must survive a power loss.
+    """
+    if engine.dialect.name != "sqlite" or engine in _sync_normal:
+        return
+    _sync_normal.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    engine.dispose()  # connections opened before keep FULL otherwise
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -154,7 +179,7 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         # that handler polls, so with 50 uploads at once some waited past the busy timeout
         # ("database is locked") while later ones got in. Across processes it still polls, but
         # among a handful of writers instead of hundreds of threads.
-        with _sqlite_writer(engine):
+        with _sqlite_writer(engine), _ProcessWriterLock.of(engine):
             session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
             try:
                 with session.begin():
@@ -170,6 +195,47 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
             yield session
     finally:
         session.close()
+
+
+class _ProcessWriterLock:
+    """Across processes (web, workers, commands), writers of one SQLite file take turns at an
+    flock on `<database>-writer.lock` before BEGIN IMMEDIATE. A process blocked in flock is woken
+    by the kernel when the lock is released; in SQLite's busy handler it sleeps 1, 2, 5 ... 100 ms
+    between polls, so while uploads kept the web processes writing, a worker's result waited
+    through most of those sleeps (10 scored/s while uploading, 100/s after: bench_queue.py).
+    Taken inside the process's writer lock, so one thread per process waits here; re-entrant.
+    """
+
+    _by_engine: ClassVar[weakref.WeakKeyDictionary[Engine, _ProcessWriterLock]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, path: str | None) -> None:
+        self.path, self.pid, self.fd, self.depth = path, 0, -1, 0
+
+    @classmethod
+    def of(cls, engine: Engine) -> _ProcessWriterLock:
+        with _writers_lock:
+            lock = cls._by_engine.get(engine)
+            if lock is None:
+                database = engine.url.database
+                memory = not database or database == ":memory:" or database.startswith("file::memory:")
+                lock = cls._by_engine[engine] = cls(None if memory else f"{database}-writer.lock")
+            return lock
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        if self.pid != os.getpid():  # a forked child must not share its parent's open lock file
+            self.fd, self.pid, self.depth = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid(), 0
+        if self.depth == 0:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        self.depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.path is None:
+            return
+        self.depth -= 1
+        if self.depth == 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()

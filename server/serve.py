@@ -26,8 +26,10 @@ def run_worker(rt: Runtime, *, burst: bool = False, log_level: str | None = None
     `queue`: "scoring" (CSV uploads, then verify runs: server.queue.verify_queue) or "code" (code
     competitions' submit.zip runs; a host with bubblewrap and the base environment).
     """
+    from server.db import sqlite_sync_normal
     from server.queue import ScoringWorker, bind_runtime, code_queue, worker_queues
 
+    sqlite_sync_normal(rt.engine)
     bind_runtime(rt)
     worker = ScoringWorker([code_queue(rt)] if queue == "code" else worker_queues(rt), connection=rt.redis,
                            worker_ttl=rt.config["WORKER_TTL"],

@@ -16,11 +16,11 @@ from server.services.board_version import standings_changed
 from server.services.boards import build_boards
 from server.services.ladder import ladder_best_id
 from server.services.ranking import best as best_ranked
-from server.services.ranking import shown, sort_key
+from server.services.ranking import rank_key, shown, sort_key
 from server.statuses import SubmissionStatus
 from server.timeutil import isoformat_utc
 
-__all__ = ["refresh_standing", "public_board", "leaderboard_view"]
+__all__ = ["refresh_standing", "standing_after_scored", "public_board", "leaderboard_view"]
 
 
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
@@ -50,6 +50,33 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.best_score = score
     standing.sort_key = sort_key(comp, score) if score is not None else None
     standing.best_received_at = best.received_at if best else None
+    standings_changed(session, comp.id)
+
+
+def standing_after_scored(session: Session, comp: Competition, sub: Submission) -> None:
+    """The team's row after `sub` went scoring → scored, without reading the team's submissions.
+
+    Both statuses are counted, so entries and the last submission stay; the best changes only if
+    `sub` ranks above it, and the stored row holds the best's whole rank key (sort key, receipt,
+    id) to compare with. The same row as refresh_standing gives (tests/server/test_ranking.py);
+    the Ladder, a missing row or score take the full recount. The boards' version is bumped only
+    when something they show may have changed: the standing, or the chart's steps (a submission
+    received before the team's best can add a step of best-so-far even when it is not the best).
+    """
+    standing = session.get(TeamStanding, (comp.id, sub.team_id))
+    if comp.public_feedback == "ladder" or sub.public_score is None or standing is None:
+        refresh_standing(session, comp, sub.team_id)
+        return
+    new = rank_key(comp, sub.public_score, sub.received_at, sub.id)
+    held = (standing.sort_key, standing.best_received_at, standing.best_submission_id)
+    if None not in held and held < new:  # type: ignore[operator]
+        if held[1:] > (sub.received_at, sub.id):  # type: ignore[operator]
+            standings_changed(session, comp.id)  # the chart may gain a step
+        return
+    standing.best_submission_id = sub.id
+    standing.best_score = sub.public_score
+    standing.sort_key = new[0]
+    standing.best_received_at = sub.received_at
     standings_changed(session, comp.id)
 
 

@@ -8,6 +8,8 @@ rows are public and what their labels are); near-constant files read off a split
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,35 +23,98 @@ from server.models import Competition, Submission, Team
 from server.runtime import Runtime
 from server.timeutil import isoformat_utc
 
-__all__ = ["probe_signs", "probe_report", "FLAG_AFTER", "FLAG_CONSTANT_AFTER"]
+__all__ = ["probe_signs", "previous_scored_sha256", "probe_report", "FLAG_AFTER", "FLAG_CONSTANT_AFTER"]
 
 # A team is flagged after this many few-row changes, or this many near-constant submissions.
 FLAG_AFTER = 3
 FLAG_CONSTANT_AFTER = 3
 
 
+class _Unset:
+    """probe_signs' `previous` not given (None is an answer: no previous file)."""
+
+
+_UNSET = _Unset()
+
+
+def previous_scored_sha256(session: Session, comp: Competition, sub: Submission) -> str | None:
+    """The file of the team's scored submission received just before `sub` (None: the first)."""
+    return session.execute(
+        sa.select(Submission.sha256).where(
+            Submission.competition_id == comp.id, Submission.team_id == sub.team_id,
+            Submission.status == "scored", Submission.id != sub.id,
+            sa.or_(Submission.received_at < sub.received_at,
+                   sa.and_(Submission.received_at == sub.received_at, Submission.id < sub.id)))
+        .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def probe_signs(rt: Runtime, comp: Competition, task: Task, labels: Labels, sub: Submission,
-                predictions: Predictions) -> tuple[int | None, bool]:
-    """Return (rows changed since the team's previous scored submission or None, near-constant)."""
-    with rt.session() as session:
-        previous = session.execute(
-            sa.select(Submission.sha256).where(
-                Submission.competition_id == comp.id, Submission.team_id == sub.team_id,
-                Submission.status == "scored", Submission.id != sub.id,
-                sa.or_(Submission.received_at < sub.received_at,
-                       sa.and_(Submission.received_at == sub.received_at, Submission.id < sub.id)))
-            .order_by(Submission.received_at.desc(), Submission.id.desc()).limit(1)).scalar_one_or_none()
+                predictions: Predictions, previous: str | _Unset | None = _UNSET) -> tuple[int | None, bool]:
+    """Return (rows changed since the team's previous scored submission or None, near-constant).
+
+    `previous`: that submission's sha256 when the caller read it already (the scoring job does, in
+    the transaction that claims the submission); else it is read here.
+    """
+    if isinstance(previous, _Unset):
+        with rt.session() as session:
+            previous = previous_scored_sha256(session, comp, sub)
+    key = _cache_key(comp, sub.sha256)
+    _recent.put(key, predictions)  # the team's next file on this worker compares with it unread
     changed = None
     if previous == sub.sha256:
         changed = 0  # the same bytes again: nothing to read
     elif previous is not None:
         try:
-            before = read_predictions(rt.storage.submission_path(previous), labels, task,
-                                      max_bytes=comp.max_upload_bytes * 10)
+            before = _recent.get(_cache_key(comp, previous))
+            if before is None:
+                before = read_predictions(rt.storage.submission_path(previous), labels, task,
+                                          max_bytes=comp.max_upload_bytes * 10)
             changed = changed_rows(before, predictions)
         except (ScoringError, OSError):
             changed = None  # the previous file no longer reads: no comparison, not an error of this one
     return changed, is_near_constant(predictions)
+
+
+def _cache_key(comp: Competition, sha256: str) -> tuple[object, ...]:
+    # What the values read from a file depend on: its bytes, the labels and their split, the task.
+    return (sha256, comp.labels_sha256, comp.split_seed, comp.public_fraction, comp.task_toml)
+
+
+class _RecentPredictions:
+    """The last files this process read, by their values' size (a team's next submission is
+    compared with its previous one: kept here, that one is not read and parsed again)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[object, ...], Predictions] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> Predictions | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[object, ...], value: Predictions) -> None:
+        size = value.public.nbytes + value.private.nbytes
+        if size > self.max_bytes // 4:
+            return  # large files: kept once would evict every small one; read again instead
+        for array in (value.public, value.private):
+            array.setflags(write=False)  # shared with later jobs: a change in place would be an error
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old.public.nbytes + old.private.nbytes
+            self._items[key] = value
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.public.nbytes + dropped.private.nbytes
+
+
+_recent = _RecentPredictions(64 * 1024 * 1024)
 
 
 def probe_report(session: Session, comp: Competition) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import logging
 import time
 from typing import Any
 
+import sqlalchemy as sa
+
 from scoring import SCORER_VERSION, ScoringError, SubmissionRejected
 from scoring.score import score_with_predictions
 from server.db import LockKey
@@ -20,8 +22,8 @@ from server.models import PENDING_STATUSES, Competition, Submission
 from server.runtime import Runtime
 from server.services.competitions import competition_labels, competition_task
 from server.services.ladder import judge_submission
-from server.services.leaderboard import refresh_standing
-from server.services.probes import probe_signs
+from server.services.leaderboard import refresh_standing, standing_after_scored
+from server.services.probes import previous_scored_sha256, probe_signs
 from server.statuses import SubmissionStatus
 
 __all__ = ["run_scoring", "record_failure", "DECOMPRESSED_FACTOR"]
@@ -35,20 +37,25 @@ DECOMPRESSED_FACTOR = 10
 def run_scoring(rt: Runtime, submission_id: str) -> str:
     """Score one submission; return its final status. Unexpected errors propagate (RQ records them)."""
     bind_submission(submission_id)
+    # The claim is committed before scoring: a file that kills the worker still counts an attempt.
     with rt.write() as session:
-        sub = session.get(Submission, submission_id)
-        if sub is None:
+        row = session.execute(sa.select(Submission, Competition)
+                              .join(Competition, Competition.id == Submission.competition_id)
+                              .where(Submission.id == submission_id)).first()
+        if row is None:
             log.warning("submission %s does not exist; nothing to score", submission_id)
             return "missing"
+        sub, comp = row
         if sub.status not in PENDING_STATUSES:
             return sub.status
         sub.status = SubmissionStatus.SCORING
         sub.attempts += 1
         sub.started_at = rt.now()
-        comp = session.get_one(Competition, sub.competition_id)
+        task = competition_task(rt, comp)
+        # Read here rather than in a session of its own: the probe signs compare with this file.
+        previous = previous_scored_sha256(session, comp, sub) if task.kind != "code" else None
     path = rt.storage.submission_path(sub.sha256)
     started = time.perf_counter()
-    task = competition_task(rt, comp)
     if task.kind == "code":
         from server.services.code_jobs import run_code_scoring
 
@@ -69,7 +76,7 @@ def run_scoring(rt: Runtime, submission_id: str) -> str:
         log.error("submission %s cannot be scored: %s", submission_id, exc)
         record_failure(rt, submission_id, f"the metric could not be computed ({type(exc).__name__})", final=True)
         return SubmissionStatus.FAILED
-    changed, constant = probe_signs(rt, comp, task, labels, sub, predictions)
+    changed, constant = probe_signs(rt, comp, task, labels, sub, predictions, previous)
 
     def record(session: Any, row: Submission) -> None:
         row.changed_rows, row.near_constant = changed, constant
@@ -101,7 +108,10 @@ def _finish(rt: Runtime, submission_id: str, comp: Competition, *, status: str, 
         sub.scorer_version, sub.labels_sha256 = SCORER_VERSION, labels_sha256
         if extra is not None:
             extra(session, sub)
-        refresh_standing(session, comp, sub.team_id)
+        if status == SubmissionStatus.SCORED:
+            standing_after_scored(session, comp, sub)  # compares with the stored best: no recount
+        else:
+            refresh_standing(session, comp, sub.team_id)
     # One line per result written (never the scores: the private one is secret until published).
     log.info("submission %s %s in %.3f s", submission_id, status, seconds)
 
