@@ -146,3 +146,30 @@ def test_team_pages_still_carry_the_csrf_token(env: Env) -> None:
     client = _sign_in(env, env.team("Alpha"))
     for path in ("/competitions/tiny/submit", "/competitions/tiny/submissions", "/competitions/tiny"):
         assert '<meta name="csrf-token" content="' in _text(client.get(path)), path
+
+
+def test_threads_asking_for_the_same_missing_page_build_it_once(env: Env) -> None:
+    import threading
+    import time
+
+    from server.services import board_cache
+
+    builds: list[int] = []
+    start = threading.Barrier(8)
+
+    def build() -> str:
+        builds.append(1)
+        time.sleep(0.2)  # the others arrive while this one builds
+        return "page"
+
+    def ask(out: list[str]) -> None:
+        start.wait()
+        out.append(board_cache.cached(env.rt, ("page", "once"), build, store="pages"))
+
+    results: list[str] = []
+    threads = [threading.Thread(target=ask, args=(results,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["page"] * 8 and len(builds) == 1
