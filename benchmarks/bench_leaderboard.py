@@ -8,7 +8,10 @@ and standings written directly through SQL: seeding through uploads would take a
 runs wrk (Debian's `wrk`; `apt-get install wrk`) for --seconds against each of:
 GET /api/v1/competitions/<slug> (the baseline), the leaderboard JSON with and without
 `Accept-Encoding: gzip`, and the leaderboard page. Prints requests/s, p50/p99 and the ratios to
-the baseline (goal: ≥ 0.5× its requests/s, p99 ≤ 3× its p99).
+the baseline (goal: ≥ 0.5× its requests/s, p99 ≤ 3× its p99). The cases run in --rounds
+interleaved rounds (A B C D, A B C D, …) and each ratio is taken within its round, so a burst of
+load from other jobs hits one round rather than whichever case happened to run last; every
+round's ratios are printed, then their medians.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,10 +84,11 @@ def main() -> None:
     parser.add_argument("--per-team", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="500 teams × 20, 3 s runs")
     args = parser.parse_args()
     if args.quick:
-        args.teams, args.per_team, args.seconds = 500, 20, 3
+        args.teams, args.per_team, args.seconds, args.rounds = 500, 20, 3, 1
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
 
@@ -103,16 +108,27 @@ def main() -> None:
                  ("leaderboard page", f"{served.url}/competitions/{slug}/leaderboard", ["Accept-Encoding: gzip"])]
         for _, url, headers in cases:  # warm every process's cache
             wrk(url, 1, 4, headers)
-        results = []
-        for name, url, headers in cases:
-            r = wrk(url, args.seconds, args.clients, headers)
-            results.append((name, r))
-        d = results[0][1]
-        print(f"{args.clients} connections, {args.seconds} s each (wrk, 127.0.0.1)")
-        for name, r in results:
-            print(f"{name:22} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
-                  f"{r['transfer']}/s   ratio {r['rps'] / d['rps']:.2f}× req/s, p99 {r['p99'] / d['p99']:.2f}×")
+        ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in cases}
+        print(f"{args.clients} connections, {args.seconds} s each (wrk, 127.0.0.1), {args.rounds} rounds")
+        for round_no in range(1, args.rounds + 1):
+            results = [(name, wrk(url, args.seconds, args.clients, headers)) for name, url, headers in cases]
+            d = results[0][1]
+            print(f"round {round_no}")
+            for name, r in results:
+                ratios[name].append((r["rps"] / d["rps"], r["p99"] / d["p99"]))
+                print(f"  {name:22} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+                      f"{r['transfer']}/s   ratio {r['rps'] / d['rps']:.2f}× req/s, p99 {r['p99'] / d['p99']:.2f}×")
+        print("medians of the rounds' ratios")
+        for name, values in ratios.items():
+            print(f"  {name:22} {statistics.median(v[0] for v in values):.2f}× req/s, "
+                  f"p99 {statistics.median(v[1] for v in values):.2f}×")
         print("goal: ≥ 0.50× requests/s and p99 ≤ 3× the baseline's")
+        # Warnings, errors and 5xx answers the server logged, for a round that went wrong.
+        unusual = [line for line in served.output().splitlines()
+                   if '"level": "info"' not in line or '"status": 5' in line]
+        if unusual:
+            print(f"server log, {len(unusual)} warnings, errors or 5xx; the last ones:")
+            print("\n".join(line[:300] for line in unusual[-15:]))
     finally:
         served.stop()
         shutil.rmtree(tmp, ignore_errors=True)

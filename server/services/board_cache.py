@@ -34,10 +34,14 @@ __all__ = ["PublicBoard", "public_board_cached", "cached"]
 
 T = TypeVar("T")
 
-_SIZE = 128
+# Entries kept per store: boards and their parts; whole pages (server.web.board_page: up to
+# 40 pages × 2 languages × a few URLs of one board, ~40 KB each) in their own store, so pages
+# never push out the board they were made from.
+_SIZES = {"boards": 128, "pages": 512}
 # Per runtime (one per app, so per database): boards of two databases never mix.
-_entries: weakref.WeakKeyDictionary[Runtime, OrderedDict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+_entries: weakref.WeakKeyDictionary[Runtime, dict[str, OrderedDict[tuple[Any, ...], Any]]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+_building: dict[tuple[Any, ...], threading.Lock] = {}  # the keys being built, each with its gate
 
 
 @dataclass(frozen=True)
@@ -65,19 +69,32 @@ def _fingerprint(rt: Runtime, session: Session, comp: Competition) -> str:
     return hashlib.sha256(repr((*shown, *row)).encode()).hexdigest()[:32]
 
 
-def cached(rt: Runtime, key: tuple[Any, ...], build: Callable[[], T]) -> T:
-    """`build()`'s value kept under `key` (which must change whenever the value would)."""
+def cached(rt: Runtime, key: tuple[Any, ...], build: Callable[[], T], store: str = "boards") -> T:
+    """`build()`'s value kept under `key` (which must change whenever the value would).
+
+    One thread builds a missing value while the others asking for the same key wait for it: an
+    open competition's page changes every second, and every busy thread rendering it at once
+    would cost a core for nothing."""
     with _lock:
-        values = _entries.setdefault(rt, OrderedDict())
+        values = _entries.setdefault(rt, {}).setdefault(store, OrderedDict())
         if key in values:
             values.move_to_end(key)
             return values[key]  # type: ignore[no-any-return]
-    value = build()  # outside the lock: two threads may both build once; the result is the same
-    with _lock:
-        values[key] = value
-        while len(values) > _SIZE:
-            values.popitem(last=False)
-    return value
+        gate = _building.setdefault((id(rt), store, key), threading.Lock())
+    with gate:
+        try:
+            with _lock:
+                if key in values:  # built by the thread this one waited for
+                    return values[key]  # type: ignore[no-any-return]
+            value = build()
+            with _lock:
+                values[key] = value
+                while len(values) > _SIZES[store]:
+                    values.popitem(last=False)
+            return value
+        finally:
+            with _lock:
+                _building.pop((id(rt), store, key), None)
 
 
 def public_board_cached(rt: Runtime, session: Session, comp: Competition) -> PublicBoard:

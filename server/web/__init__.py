@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_wtf.csrf import generate_csrf
 
-from server.caller import Caller
+from server.caller import ANONYMOUS, Caller
 from server.services.access import can_submit, can_use_console, can_use_judge_area
 from server.web import i18n
 from server.web.identity import session_caller
@@ -33,7 +33,12 @@ def _team_signed_in(caller: Caller | None) -> bool:
 
 
 def _context() -> dict[str, Any]:
-    return {"lang": i18n.current_language(), "signed_in_team": session_caller(), "csrf_token": generate_csrf,
+    caller = session_caller()
+    # The CSRF token (which puts a secret in the session) only where a form or XHR can use it: a
+    # signed-in caller's pages (sign-out form, uploads) and the pages that render a form
+    # themselves. An anonymous page then sets no cookie and can be shared (web.board_page).
+    return {"lang": i18n.current_language(), "signed_in_team": caller, "csrf_token": generate_csrf,
+            "csrf_meta": caller != ANONYMOUS,
             "lang_url": _lang_url, "team_signed_in": _team_signed_in,
             "console_signed_in": lambda c: c is not None and can_use_console(c),
             "judge_signed_in": lambda c: c is not None and can_use_judge_area(c)}

@@ -72,7 +72,7 @@ def _headers(response: Response) -> Response:
         # A signed-in page or token-authenticated JSON: never kept by a browser or proxy cache.
         headers["Cache-Control"] = "no-store"
     if personal or response.mimetype == "text/html":
-        headers.add("Vary", "Cookie")  # the language and the team come from the session
+        response.vary.add("Cookie")  # the language and the team come from the session
     return response
 
 

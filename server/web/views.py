@@ -41,7 +41,7 @@ from server.services.submissions import (
     submission_to_dict,
 )
 from server.timeutil import local_day_bounds
-from server.web import pages
+from server.web import board_page, pages
 from server.web.i18n import current_language, error_text, local_datetime
 from server.web.identity import session_caller, sign_in, sign_out
 from server.web.markup import render_markdown
@@ -127,34 +127,47 @@ def rules(slug: str) -> str:
 
 
 @bp.get("/competitions/<slug>/leaderboard")
-def leaderboard(slug: str) -> str:
+def leaderboard(slug: str) -> ResponseReturnValue:
     rt = current_runtime()
     with rt.session() as session:
         comp = get_competition(session, slug)
-        ctx = _comp_context(session, comp, "leaderboard")
-        caller = ctx["caller"]
+        caller = session_caller()
         cached = public_board_cached(rt, session, comp)
-        public = cached.view
-        private = leaderboard_view(session, comp, caller, "private") if can_see_private_scores(caller, comp) else None
-        board = private if private is not None else public
-        mine = caller.name if can_submit(caller) else None
-        try:
-            number = int(request.args.get("page", "0"))
-        except ValueError:
-            number = 0
-        page = pages.paginate(board["entries"], number or pages.page_of(board["entries"], mine))
-        if private is None:  # the public page's rows, formatted once per board, language and page
-            rows = board_cache.cached(rt, ("rows", cached.etag, comp.timezone, current_language(), page.number),
-                                      lambda: pages.board_rows(page.entries, comp.precision, comp.timezone))
-        else:
-            rows = pages.board_rows(page.entries, comp.precision, comp.timezone)
-        # Ladder mode: those who may not see each submission's public score see Ladder steps.
-        ladder = not can_see_public_scores(caller, comp)
-        history = board_cache.cached(rt, ("chart", cached.etag, ladder),
-                                     lambda: _top_history(session, comp, public, ladder))
-        chart = pages.chart(history, comp.greater_is_better, comp.start_at, min(ctx["now"], comp.end_at))
-        return render_template("competition/leaderboard.html", **ctx, board=board, private=private is not None,
-                               page=page, rows=rows, mine=mine, chart=chart)
+        if not board_page.shareable(caller, comp):  # signed in (own row, sign-out form) or private board
+            return _render_leaderboard(rt, session, comp, cached)
+        # Every anonymous visitor of this URL and language gets the same bytes (server.web.board_page).
+        key = board_page.page_key(cached.etag, comp, current_language(), rt.now())
+        etag = board_page.etag_of(key)
+        if board_page.not_modified(etag):
+            return board_page.respond(etag, None)
+        return board_page.respond(etag, board_page.shared_page(
+            rt, key, etag, lambda: _render_leaderboard(rt, session, comp, cached)))
+
+
+def _render_leaderboard(rt: Any, session: Any, comp: Competition, cached: board_cache.PublicBoard) -> str:
+    ctx = _comp_context(session, comp, "leaderboard")
+    caller = ctx["caller"]
+    public = cached.view
+    private = leaderboard_view(session, comp, caller, "private") if can_see_private_scores(caller, comp) else None
+    board = private if private is not None else public
+    mine = caller.name if can_submit(caller) else None
+    try:
+        number = int(request.args.get("page", "0"))
+    except ValueError:
+        number = 0
+    page = pages.paginate(board["entries"], number or pages.page_of(board["entries"], mine))
+    if private is None:  # the public page's rows, formatted once per board, language and page
+        rows = board_cache.cached(rt, ("rows", cached.etag, comp.timezone, current_language(), page.number),
+                                  lambda: pages.board_rows(page.entries, comp.precision, comp.timezone))
+    else:
+        rows = pages.board_rows(page.entries, comp.precision, comp.timezone)
+    # Ladder mode: those who may not see each submission's public score see Ladder steps.
+    ladder = not can_see_public_scores(caller, comp)
+    history = board_cache.cached(rt, ("chart", cached.etag, ladder),
+                                 lambda: _top_history(session, comp, public, ladder))
+    chart = pages.chart(history, comp.greater_is_better, comp.start_at, min(ctx["now"], comp.end_at))
+    return render_template("competition/leaderboard.html", **ctx, board=board, private=private is not None,
+                           page=page, rows=rows, mine=mine, chart=chart)
 
 
 def _top_history(session: Any, comp: Competition, public: dict[str, Any], ladder: bool) -> list[dict[str, Any]]:
