@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -150,10 +152,9 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         lock.pair(*ids)  # a wrong key fails before any transaction opens
     engine = factory.kw["bind"]
     if engine.dialect.name == "sqlite":
-        # One writer per process at a time, waiting in a lock rather than in SQLite's busy handler:
-        # that handler polls, so with 50 uploads at once some waited past the busy timeout
-        # ("database is locked") while later ones got in. Across processes it still polls, but
-        # among a handful of writers instead of hundreds of threads.
+        # One writer at a time, waiting in a lock rather than in SQLite's busy handler: that handler
+        # polls, so with 50 uploads at once some waited past the busy timeout ("database is
+        # locked") while later ones got in, and the database idled while writers slept (_WriterLock).
         with _sqlite_writer(engine):
             session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
             try:
@@ -172,13 +173,57 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         session.close()
 
 
-_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+class _WriterLock:
+    """One SQLite writer at a time: the threads of a process wait in a lock, the processes on an
+    flock of `<database>-writer.lock`. The kernel hands the flock to a waiter the moment it is
+    released, where SQLite's busy handler sleeps 1, 2, 5 … 100 ms between tries: with two web
+    processes and the workers writing, the database stood idle while writers slept (and one could
+    sleep past the busy timeout). SQLite's own lock still guards against anything not taking this.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self._threads = threading.RLock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _file(self) -> int:
+        # A forked child (gunicorn's workers) opens its own: an inherited descriptor shares the
+        # parent's lock instead of excluding it.
+        if self._pid != os.getpid():
+            assert self._path is not None
+            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), os.getpid()
+        return self._fd  # type: ignore[return-value]
+
+
+_writers: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
 
 
-def _sqlite_writer(engine: Engine) -> threading.RLock:
+def _sqlite_writer(engine: Engine) -> _WriterLock:
     with _writers_lock:
         lock = _writers.get(engine)
         if lock is None:
-            lock = _writers[engine] = threading.RLock()
+            database = engine.url.database
+            path = f"{database}-writer.lock" if database and database != ":memory:" and not database.startswith("file:") else None
+            lock = _writers[engine] = _WriterLock(path)
         return lock
