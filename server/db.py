@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import weakref
@@ -17,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Base", "UTCDateTime", "LockKey", "advisory_lock", "make_engine", "make_session_factory",
@@ -191,8 +194,8 @@ class _WriterLock:
     def __enter__(self) -> None:
         self._threads.acquire()
         try:
-            if self._depth == 0 and self._path is not None:
-                fcntl.flock(self._file(), fcntl.LOCK_EX)
+            if self._depth == 0 and (fd := self._file()) is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:
             self._threads.release()
             raise
@@ -206,17 +209,23 @@ class _WriterLock:
         finally:
             self._threads.release()
 
-    def _file(self) -> int:
-        # A forked child (gunicorn's workers) opens its own: an inherited descriptor shares the
-        # parent's lock instead of excluding it.
-        if self._pid != os.getpid():
-            assert self._path is not None
-            self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600), os.getpid()
-        return self._fd  # type: ignore[return-value]
+    def _file(self) -> int | None:
+        # A forked child opens its own: an inherited descriptor shares the parent's lock.
+        if self._path is not None and self._pid != os.getpid():
+            self._pid = os.getpid()
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+            except OSError as exc:  # e.g. another user's file: SQLite's busy handler still serialises
+                log.warning("no SQLite writer lock file %s (%s); writers of other processes poll", self._path,
+                            exc.strerror)
+                self._fd = None
+        return self._fd
 
 
 _writers: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
+# A child forked while a thread of its parent wrote would inherit that thread's lock, held for good.
+os.register_at_fork(after_in_child=_writers.clear)
 
 
 def _sqlite_writer(engine: Engine) -> _WriterLock:

@@ -36,7 +36,7 @@ def test_threads_asking_for_the_metrics_at_once_all_get_the_same_ones(monkeypatc
         start.wait()
         try:
             got.append(metrics_module.metrics())
-        except BaseException as exc:  # noqa: BLE001 - the failure under test
+        except BaseException as exc:  # the failure under test
             errors.append(exc)
 
     threads = [threading.Thread(target=first_request) for _ in range(16)]
