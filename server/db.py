@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import logging
-import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -18,8 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "Base", "UTCDateTime", "LockKey", "advisory_lock", "make_engine", "make_session_factory",
@@ -155,9 +150,10 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         lock.pair(*ids)  # a wrong key fails before any transaction opens
     engine = factory.kw["bind"]
     if engine.dialect.name == "sqlite":
-        # One writer at a time, waiting in a lock rather than in SQLite's busy handler: that handler
-        # polls, so with 50 uploads at once some waited past the busy timeout ("database is
-        # locked") while later ones got in, and the database idled while writers slept (_WriterLock).
+        # One writer per process at a time, waiting in a lock rather than in SQLite's busy handler:
+        # that handler polls, so with 50 uploads at once some waited past the busy timeout
+        # ("database is locked") while later ones got in. Across processes it still polls, but
+        # among a handful of writers instead of hundreds of threads.
         with _sqlite_writer(engine):
             session = factory(bind=engine.execution_options(sqlite_begin="IMMEDIATE"))
             try:
@@ -176,63 +172,13 @@ def write_transaction(factory: sessionmaker[Session], lock: LockKey | None = Non
         session.close()
 
 
-class _WriterLock:
-    """One SQLite writer at a time: the threads of a process wait in a lock, the processes on an
-    flock of `<database>-writer.lock`. The kernel hands the flock to a waiter the moment it is
-    released, where SQLite's busy handler sleeps 1, 2, 5 … 100 ms between tries: with two web
-    processes and the workers writing, the database stood idle while writers slept (and one could
-    sleep past the busy timeout). SQLite's own lock still guards against anything not taking this.
-    """
-
-    def __init__(self, path: str | None) -> None:
-        self._threads = threading.RLock()
-        self._path = path
-        self._fd: int | None = None
-        self._pid = 0
-        self._depth = 0
-
-    def __enter__(self) -> None:
-        self._threads.acquire()
-        try:
-            if self._depth == 0 and (fd := self._file()) is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._threads.release()
-            raise
-        self._depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        try:
-            if self._depth == 0 and self._fd is not None and self._pid == os.getpid():
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._threads.release()
-
-    def _file(self) -> int | None:
-        # A forked child opens its own: an inherited descriptor shares the parent's lock.
-        if self._path is not None and self._pid != os.getpid():
-            self._pid = os.getpid()
-            try:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
-            except OSError as exc:  # e.g. another user's file: SQLite's busy handler still serialises
-                log.warning("no SQLite writer lock file %s (%s); writers of other processes poll", self._path,
-                            exc.strerror)
-                self._fd = None
-        return self._fd
-
-
-_writers: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
-# A child forked while a thread of its parent wrote would inherit that thread's lock, held for good.
-os.register_at_fork(after_in_child=_writers.clear)
 
 
-def _sqlite_writer(engine: Engine) -> _WriterLock:
+def _sqlite_writer(engine: Engine) -> threading.RLock:
     with _writers_lock:
         lock = _writers.get(engine)
         if lock is None:
-            database = engine.url.database
-            path = f"{database}-writer.lock" if database and database != ":memory:" and not database.startswith("file:") else None
-            lock = _writers[engine] = _WriterLock(path)
+            lock = _writers[engine] = threading.RLock()
         return lock

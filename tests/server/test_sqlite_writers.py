@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -47,48 +46,4 @@ def test_threads_of_one_process_all_commit_however_long_each_holds_the_lock(tmp_
     assert errors == []
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 10
-    engine.dispose()
-
-
-def _writes_in_a_process(url: str, first: int, count: int, errors: Any) -> None:
-    engine = make_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _short_busy_timeout(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.execute("PRAGMA busy_timeout=20")
-
-    factory = make_session_factory(engine)
-    for n in range(first, first + count):
-        try:
-            with write_transaction(factory) as session:
-                session.execute(sa.text("INSERT INTO t VALUES (:n)"), {"n": n})
-                time.sleep(0.05)
-        except sa.exc.OperationalError as exc:
-            errors.put(str(exc.orig))
-    engine.dispose()
-
-
-def test_writers_of_several_processes_all_commit_however_long_each_holds_the_lock(tmp_path: Path) -> None:
-    """Processes (gunicorn's web workers, the scoring workers) wait on a file lock, which wakes the
-    next writer at once, instead of sleeping in SQLite's busy handler (here past its 20 ms)."""
-    import multiprocessing
-
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (n INTEGER)")
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
-    procs = [context.Process(target=_writes_in_a_process, args=(url, 10 * p, 4, errors)) for p in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=60)
-        assert p.exitcode == 0
-    found = []
-    while not errors.empty():
-        found.append(errors.get())
-    assert found == []
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 12
     engine.dispose()
