@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import weakref
@@ -17,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Base", "UTCDateTime", "LockKey", "advisory_lock", "make_engine", "make_session_factory",
@@ -225,8 +228,8 @@ class _ProcessWriterLock:
         if self.path is None:
             return
         if self.pid != os.getpid():  # a forked child must not share its parent's open lock file
-            self.fd, self.pid, self.depth = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid(), 0
-        if self.depth == 0:
+            self._open()
+        if self.depth == 0 and self.fd >= 0:
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         self.depth += 1
 
@@ -234,12 +237,33 @@ class _ProcessWriterLock:
         if self.path is None:
             return
         self.depth -= 1
-        if self.depth == 0:
+        if self.depth == 0 and self.fd >= 0:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def _open(self) -> None:
+        assert self.path is not None
+        if self.fd >= 0:
+            os.close(self.fd)  # the parent's descriptor: closing the child's copy keeps the parent's lock
+        self.pid, self.depth = os.getpid(), 0
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+        except OSError as exc:  # e.g. another user's file: SQLite's busy handler still serialises
+            log.warning("no SQLite writer lock file %s (%s); writers of other processes poll", self.path, exc.strerror)
+            self.fd = -1
 
 
 _writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()
+
+
+def _fresh_locks_after_fork() -> None:
+    # A child forked while a thread of its parent wrote would inherit that thread's lock, held for good.
+    global _writers_lock
+    _writers_lock = threading.Lock()
+    _writers.clear()
+
+
+os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 def _sqlite_writer(engine: Engine) -> threading.RLock:
