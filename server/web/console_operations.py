@@ -125,18 +125,6 @@ def rescore(submission_id: str) -> ResponseReturnValue:
     return render_template("console/confirm_rescore.html", **page), 409 if page["rescore_refusal"] else 200
 
 
-# --- verify runs -----------------------------------------------------------------------------
+# --- verify runs: the same pages as the judges' (server/web/verify_pages.py) ---------------------
 
-@bp.get("/console/competitions/<slug>/verifications")
-def verifications(slug: str) -> ResponseReturnValue:
-    return verify_pages.runs_page("console", slug)
-
-
-@bp.post("/console/competitions/<slug>/verifications")
-def start_verification(slug: str) -> ResponseReturnValue:
-    return verify_pages.start_run("console", slug)
-
-
-@bp.get("/console/competitions/<slug>/verifications/<int:verification_id>")
-def verification_run(slug: str, verification_id: int) -> ResponseReturnValue:
-    return verify_pages.run_page("console", slug, verification_id)
+verify_pages.add_routes(bp, "/console")

@@ -131,18 +131,6 @@ def award(slug: str) -> str:
         return render_template("console/award.html", **_page(comp, "award"), award=standings, refusal=refusal)
 
 
-# --- verify runs (server/web/verify_pages.py, the same pages as the console's) -----------------
+# --- verify runs: the same pages as the console's (server/web/verify_pages.py) ---------------------
 
-@bp.get("/judge/competitions/<slug>/verifications")
-def verifications(slug: str) -> ResponseReturnValue:
-    return verify_pages.runs_page("judge", slug)
-
-
-@bp.post("/judge/competitions/<slug>/verifications")
-def start_verification(slug: str) -> ResponseReturnValue:
-    return verify_pages.start_run("judge", slug)
-
-
-@bp.get("/judge/competitions/<slug>/verifications/<int:verification_id>")
-def verification_run(slug: str, verification_id: int) -> ResponseReturnValue:
-    return verify_pages.run_page("judge", slug, verification_id)
+verify_pages.add_routes(bp, "/judge")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -21,7 +21,26 @@ from server.services.verify_runs import get_verification, list_verifications, st
 from server.web.console import refusal_text
 from server.web.identity import session_caller
 
-__all__ = ["runs_page", "start_run", "run_page", "run_status_text", "difference_kind_text"]
+__all__ = ["add_routes", "runs_page", "start_run", "run_page", "run_status_text", "difference_kind_text"]
+
+
+def add_routes(bp: Blueprint, prefix: str) -> None:
+    """The three verify pages on `bp` (the console's or the judges'), under `prefix`; the blueprint's
+    name is the area, which picks the layout and the links."""
+    area, base = bp.name, f"{prefix}/competitions/<slug>/verifications"
+
+    def verifications(slug: str) -> ResponseReturnValue:
+        return runs_page(area, slug)
+
+    def start_verification(slug: str) -> ResponseReturnValue:
+        return start_run(area, slug)
+
+    def verification_run(slug: str, verification_id: int) -> ResponseReturnValue:
+        return run_page(area, slug, verification_id)
+
+    bp.add_url_rule(base, view_func=verifications, methods=["GET"])
+    bp.add_url_rule(base, view_func=start_verification, methods=["POST"])
+    bp.add_url_rule(f"{base}/<int:verification_id>", view_func=verification_run, methods=["GET"])
 
 
 def _endpoint(area: str, name: str) -> str:

@@ -13,17 +13,8 @@ from flask.testing import FlaskClient
 
 from server.models import ActionLogEntry, Submission, Team, VerifyRun
 from tests.server.conftest import Env, tiny_predictions
+from tests.server.test_console import _fail
 from tests.server.test_console_pages import _csrf, _post, _staff, _text
-
-
-def _fail(env: Env, sub_id: str) -> bytes:
-    """Make a submission fail on our side (its stored file vanishes); return the bytes to restore."""
-    with env.rt.session() as session:
-        path = env.rt.storage.submission_path(session.get_one(Submission, sub_id).sha256)
-    data = path.read_bytes()
-    path.unlink()
-    env.work()
-    return data
 
 
 def _restore(env: Env, sub_id: str, data: bytes) -> None:
