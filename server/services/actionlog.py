@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.db import LockKey, advisory_lock
+from server.errors import msg
 from server.models import ActionLogEntry
 from server.timeutil import isoformat_utc
 
@@ -70,10 +71,12 @@ def check_chain(session: Session) -> tuple[int, list[ChainProblem]]:
     for entry in session.execute(sa.select(ActionLogEntry).order_by(ActionLogEntry.id)).scalars():
         count += 1
         if entry.prev_sha256 != prev:
-            problems.append(ChainProblem(entry.id, f"entry {entry.id} ({entry.action}) does not link to the previous entry"))
+            problems.append(ChainProblem(entry.id, msg("entry %(id)s (%(action)s) does not link to the previous entry",
+                                                       id=entry.id, action=entry.action)))
         expected = entry_digest(entry.prev_sha256, entry.created_at, entry.actor, entry.action,
                                 entry.competition_id, entry.payload)
         if expected != entry.sha256:
-            problems.append(ChainProblem(entry.id, f"entry {entry.id} ({entry.action}) was altered: its content does not match its SHA-256"))
+            problems.append(ChainProblem(entry.id, msg("entry %(id)s (%(action)s) was altered: its content does not "
+                                                       "match its SHA-256", id=entry.id, action=entry.action)))
         prev = entry.sha256
     return count, problems

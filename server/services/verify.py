@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from scoring import SCORER_VERSION, Labels, SubmissionRejected, Task, parse_task, read_labels, score
+from server.errors import Text, msg
 from server.models import PENDING_STATUSES, ActionLogEntry, Competition, Snapshot, Submission
 from server.runtime import Runtime
 from server.services.actionlog import check_chain
@@ -60,7 +61,10 @@ def same_score(recorded: float | None, computed: float | None) -> bool:
 
 @dataclass(frozen=True)
 class Difference:
-    """One thing that does not match: kind, what it concerns (an id), and how it differs."""
+    """One thing that does not match: kind, what it concerns (an id), and how it differs.
+
+    `message` is English; built with errors.msg it keeps its template and parameters, which
+    `to_record` stores so a page can show it in Korean (the API and the CLI print the English)."""
 
     kind: str  # file | status | score | labels | snapshot | board | log | confidence
     subject: str
@@ -68,6 +72,12 @@ class Difference:
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "subject": self.subject, "message": self.message}
+
+    def to_record(self) -> dict[str, Any]:
+        body: dict[str, Any] = {**self.to_dict(), "message": str(self.message)}
+        if isinstance(self.message, Text):
+            body["template"], body["params"] = self.message.template, self.message.params
+        return body
 
 
 @dataclass
@@ -110,6 +120,11 @@ class VerifyReport:
             "culprits": self.culprits, "seconds": round(self.seconds, 3),
         }
 
+    def to_record(self) -> dict[str, Any]:
+        """What a verify run stores: `to_dict()` with each difference's message template and
+        parameters (`template`, `params`), which verify_runs leaves out of the API's answer."""
+        return {**self.to_dict(), "differences": [d.to_record() for d in self.differences]}
+
 
 @dataclass
 class _Checker:
@@ -145,18 +160,23 @@ class _Checker:
         try:
             digest, _ = file_sha256(path)
         except FileNotFoundError:
-            self.report.add("labels", "labels", f"hidden labels file {comp.labels_file} is missing; nothing can be re-scored")
+            self.report.add("labels", "labels", msg("hidden labels file %(file)s is missing; nothing can be re-scored",
+                                                    file=comp.labels_file))
             return
         if digest != comp.labels_sha256:
-            self.report.add("labels", "labels", f"hidden labels file changed: its SHA-256 is {digest}, the competition "
-                                                f"recorded {comp.labels_sha256}; nothing can be re-scored")
+            self.report.add("labels", "labels", msg("hidden labels file changed: its SHA-256 is %(found)s, the "
+                                                    "competition recorded %(recorded)s; nothing can be re-scored",
+                                                    found=digest, recorded=comp.labels_sha256))
             return
         # A fresh parse, not competition_labels(): the cache could hide a changed split.
         self.labels = read_labels(path, self.task, public_fraction=comp.public_fraction, seed=comp.split_seed)
         if self.labels.split != comp.split_method or int(self.labels.public_mask.sum()) != comp.public_rows:
-            self.report.add("labels", "labels", f"the public/private split no longer reproduces: recorded "
-                                                f"{comp.split_method} with {comp.public_rows} public rows, found "
-                                                f"{self.labels.split} with {int(self.labels.public_mask.sum())}")
+            self.report.add("labels", "labels", msg("the public/private split no longer reproduces: recorded "
+                                                    "%(recorded_split)s with %(recorded_rows)s public rows, found "
+                                                    "%(found_split)s with %(found_rows)s",
+                                                    recorded_split=comp.split_method, recorded_rows=comp.public_rows,
+                                                    found_split=self.labels.split,
+                                                    found_rows=int(self.labels.public_mask.sum())))
 
     def check(self, r: Any) -> None:
         """Check one submission row: file, re-score, snapshot entry."""
@@ -169,13 +189,16 @@ class _Checker:
             digest, size = file_sha256(path)
             report.files += 1
             if digest != r.sha256:
-                self.differ("file", r.id, f"stored file was altered: its SHA-256 is {digest}, recorded {r.sha256}")
+                self.differ("file", r.id, msg("stored file was altered: its SHA-256 is %(found)s, recorded %(recorded)s",
+                                                found=digest, recorded=r.sha256))
             elif size != r.bytes:
-                self.differ("file", r.id, f"stored file has {size} bytes, recorded {r.bytes}")
+                self.differ("file", r.id, msg("stored file has %(found)s bytes, recorded %(recorded)s",
+                                                found=size, recorded=r.bytes))
             else:
                 file_ok = True
         except FileNotFoundError:
-            self.differ("file", r.id, f"stored file files/{r.sha256[:2]}/{r.sha256} is missing")
+            stored = f"files/{r.sha256[:2]}/{r.sha256}"
+            self.differ("file", r.id, msg("stored file %(path)s is missing", path=stored))
         self._check_snapshot_entry(r)
         if r.status in PENDING_STATUSES:
             report.pending += 1
@@ -190,41 +213,52 @@ class _Checker:
         assert self.task is not None and self.labels is not None
         self.report.rescored += 1
         if r.labels_sha256 and r.labels_sha256 != self.comp.labels_sha256:
-            self.differ("labels", r.id, f"scored against labels {r.labels_sha256}, but the competition's labels are "
-                                        f"{self.comp.labels_sha256}; rescore it")
+            self.differ("labels", r.id, msg("scored against labels %(used)s, but the competition's labels are "
+                                            "%(current)s; rescore it", used=r.labels_sha256,
+                                            current=self.comp.labels_sha256))
         try:
             result = score(path, self.labels, self.task, max_bytes=self.comp.max_upload_bytes * DECOMPRESSED_FACTOR)
         except SubmissionRejected as exc:
             if r.status != SubmissionStatus.REJECTED:
-                self.differ("status", r.id, f"recorded {r.status}, but re-scoring rejects it: {exc.message}")
+                self.differ("status", r.id, msg("recorded %(status)s, but re-scoring rejects it: %(reason)s",
+                                                status=str(r.status), reason=exc.message))
             return
         except Exception as exc:  # a verifier reports a crash per file and goes on
-            self.differ("status", r.id, f"re-scoring raised {type(exc).__name__}: {exc}")
+            self.differ("status", r.id, msg("re-scoring raised %(error)s: %(detail)s",
+                                            error=type(exc).__name__, detail=str(exc)))
             return
         if r.status != SubmissionStatus.SCORED:
-            self.differ("status", r.id, f"recorded {r.status}, but re-scoring accepts it "
-                                        f"(public {result.public_score!r})")
+            self.differ("status", r.id, msg("recorded %(status)s, but re-scoring accepts it (public %(public)s)",
+                                            status=str(r.status), public=repr(result.public_score)))
             return
         for split, recorded, computed in (("public", r.public_score, result.public_score),
                                           ("private", r.private_score, result.private_score)):
             if not same_score(recorded, computed):
-                self.differ("score", r.id, f"{split} score recorded {recorded!r}, re-scored {computed!r}")
+                # One template per split, so a translation names the split in its own words.
+                shown = {"recorded": repr(recorded), "computed": repr(computed)}
+                self.differ("score", r.id, msg("public score recorded %(recorded)s, re-scored %(computed)s", **shown)
+                            if split == "public" else
+                            msg("private score recorded %(recorded)s, re-scored %(computed)s", **shown))
         if r.rows is not None and r.rows != result.rows:
-            self.differ("score", r.id, f"recorded {r.rows} rows, re-scoring read {result.rows}")
+            self.differ("score", r.id, msg("recorded %(recorded)s rows, re-scoring read %(found)s",
+                                           recorded=r.rows, found=result.rows))
 
     def _check_snapshot_entry(self, r: Any) -> None:
         if self.expected is None:
             return
         entry = self.expected.pop(r.id, None)
         if entry is None:
-            self.differ("snapshot", r.id, "submission is in the database but not in the snapshot")
+            self.differ("snapshot", r.id, msg("submission is in the database but not in the snapshot"))
             return
         status, public, private = entry
         # Exact: the snapshot holds the very doubles the database held at the freeze.
         if (status, public, private) != (r.status, r.public_score, r.private_score):
-            self.differ("snapshot", r.id, f"database has {r.status} public {r.public_score!r} private "
-                                          f"{r.private_score!r}; the snapshot has {status} public {public!r} "
-                                          f"private {private!r}")
+            self.differ("snapshot", r.id, msg("database has %(status)s public %(public)s private %(private)s; the "
+                                              "snapshot has %(snapshot_status)s public %(snapshot_public)s "
+                                              "private %(snapshot_private)s",
+                                              status=str(r.status), public=repr(r.public_score),
+                                              private=repr(r.private_score), snapshot_status=str(status),
+                                              snapshot_public=repr(public), snapshot_private=repr(private)))
 
 
 def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes: list[str]) -> dict[str, Any] | None:
@@ -232,40 +266,43 @@ def _check_snapshot(checker: _Checker, snapshot: Snapshot | None, freeze_hashes:
     comp, report = checker.comp, checker.report
     if snapshot is None:
         if comp.frozen_at is not None:
-            report.add("snapshot", "snapshot", "the competition is marked frozen but has no snapshot")
+            report.add("snapshot", "snapshot", msg("the competition is marked frozen but has no snapshot"))
         return None
     report.snapshot_sha256 = snapshot.sha256
     if comp.frozen_at is None:
-        report.add("snapshot", "snapshot", "a snapshot exists but the competition is not marked frozen")
+        report.add("snapshot", "snapshot", msg("a snapshot exists but the competition is not marked frozen"))
     recomputed = snapshot_digest(snapshot.content)
     if recomputed != snapshot.sha256:
-        report.add("snapshot", "snapshot", f"snapshot content does not match its SHA-256: stored {snapshot.sha256}, "
-                                           f"recomputed {recomputed}")
+        report.add("snapshot", "snapshot", msg("snapshot content does not match its SHA-256: stored %(stored)s, "
+                                               "recomputed %(recomputed)s", stored=snapshot.sha256, recomputed=recomputed))
     if not freeze_hashes:
-        report.add("log", "freeze", "the action log has no freeze entry for this competition")
+        report.add("log", "freeze", msg("the action log has no freeze entry for this competition"))
     elif snapshot.sha256 not in freeze_hashes:
-        report.add("snapshot", "snapshot", f"snapshot SHA-256 {snapshot.sha256} is not the one the action log's "
-                                           f"freeze entry recorded ({', '.join(freeze_hashes)})")
+        report.add("snapshot", "snapshot", msg("snapshot SHA-256 %(sha256)s is not the one the action log's freeze "
+                                               "entry recorded (%(recorded)s)",
+                                               sha256=snapshot.sha256, recorded=", ".join(freeze_hashes)))
     try:
         content: dict[str, Any] = json.loads(snapshot.content, object_hook=_compact_submission)
     except ValueError as exc:
-        report.add("snapshot", "snapshot", f"snapshot content is not JSON: {exc}")
+        report.add("snapshot", "snapshot", msg("snapshot content is not JSON: %(error)s", error=str(exc)))
         return None
     if content.get("labels_sha256") != comp.labels_sha256:
-        report.add("labels", "snapshot", f"snapshot labels SHA-256 {content.get('labels_sha256')} differs from the "
-                                         f"competition's {comp.labels_sha256}")
+        report.add("labels", "snapshot", msg("snapshot labels SHA-256 %(snapshot)s differs from the competition's "
+                                             "%(competition)s", snapshot=str(content.get("labels_sha256")),
+                                             competition=comp.labels_sha256))
     settings = content.get("competition", {}).get("settings")
     if isinstance(settings, dict) and "public_feedback" not in settings:
         settings = {**settings, "public_feedback": "exact"}  # frozen before the mode existed: exact
     if settings != settings_dict(comp):
         changed = sorted(k for k in settings_dict(comp) if (settings or {}).get(k) != settings_dict(comp)[k])
-        report.add("snapshot", "settings", f"competition settings differ from the snapshot's: {', '.join(changed)}")
+        report.add("snapshot", "settings", msg("competition settings differ from the snapshot's: %(settings)s",
+                                               settings=", ".join(changed)))
     checker.expected = {}
     for i, entry in enumerate(content.pop("submissions", [])):
         if isinstance(entry, tuple):
             checker.expected[entry[0]] = entry[1:]
         else:
-            report.add("snapshot", f"snapshot submission {i + 1}", "entry lacks id, status or sha256")
+            report.add("snapshot", f"snapshot submission {i + 1}", msg("entry lacks id, status or sha256"))
     return content
 
 
@@ -294,8 +331,9 @@ def _compare_boards(report: VerifyReport, content: dict[str, Any], boards: Board
             if a != b:
                 where = f"{name} rank {i + 1}" if name != "finals" else f"finals of team {(a or b or {}).get('team')!r}"
                 fields = sorted(k for k in set(a or {}) | set(b or {}) if (a or {}).get(k) != (b or {}).get(k))
-                report.add("board", where, f"snapshot has {_describe(a)}; the database gives {_describe(b)} "
-                                           f"(differs in {', '.join(fields)})")
+                report.add("board", where, msg("snapshot has %(recorded)s; the database gives %(rebuilt)s (differs "
+                                               "in %(fields)s)", recorded=_describe(a), rebuilt=_describe(b),
+                                               fields=", ".join(fields)))
 
 
 def _check_confidence(checker: _Checker, content: dict[str, Any]) -> None:
@@ -311,11 +349,13 @@ def _check_confidence(checker: _Checker, content: dict[str, Any]) -> None:
         sha_of = dict(session.execute(sa.select(Submission.id, Submission.sha256).where(Submission.id.in_(ids))).all())
     digest = hashlib.sha256(row.content.encode("utf-8")).hexdigest()
     if digest != row.sha256:
-        report.add("confidence", "rank confidence", f"stored rank confidence does not match its SHA-256: stored "
-                                                    f"{row.sha256}, recomputed {digest}")
+        report.add("confidence", "rank confidence", msg("stored rank confidence does not match its SHA-256: stored "
+                                                        "%(stored)s, recomputed %(recomputed)s",
+                                                        stored=row.sha256, recomputed=digest))
     if row.sha256 not in recorded:
-        report.add("confidence", "rank confidence", f"rank confidence SHA-256 {row.sha256} is not the one the action "
-                                                    f"log's freeze.confidence entry recorded ({', '.join(recorded) or 'none'})")
+        report.add("confidence", "rank confidence", msg("rank confidence SHA-256 %(sha256)s is not the one the "
+                                                        "action log's freeze.confidence entry recorded (%(recorded)s)",
+                                                        sha256=row.sha256, recorded=", ".join(recorded) or "none"))
     if checker.task is None or checker.labels is None:
         return
     try:
@@ -323,21 +363,24 @@ def _check_confidence(checker: _Checker, content: dict[str, Any]) -> None:
         again = build_confidence(rt, comp, board, sha_of, stored["seed"], int(stored["replicates"]),
                                  checker.task, checker.labels)
     except (ValueError, KeyError, TypeError) as exc:
-        report.add("confidence", "rank confidence", f"cannot recompute the rank confidence: {type(exc).__name__}: {exc}")
+        report.add("confidence", "rank confidence", msg("cannot recompute the rank confidence: %(error)s: %(detail)s",
+                                                        error=type(exc).__name__, detail=str(exc)))
         return
     for key in sorted(set(stored) | set(again)):
         if key == "entries":
             continue
         if stored.get(key) != again.get(key):
-            report.add("confidence", key, f"rank confidence {key}: stored {stored.get(key)!r}, recomputed {again.get(key)!r}")
+            report.add("confidence", key, msg("rank confidence %(key)s: stored %(stored)s, recomputed %(recomputed)s",
+                                              key=key, stored=repr(stored.get(key)), recomputed=repr(again.get(key))))
     recorded_entries, entries = stored.get("entries", []), again["entries"]
     for i in range(max(len(recorded_entries), len(entries))):
         a = recorded_entries[i] if i < len(recorded_entries) else {}
         b = entries[i] if i < len(entries) else {}
         fields = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         if fields:
-            report.add("confidence", f"rank {i + 1}", "rank confidence differs from the recomputation in "
-                       + ", ".join(f"{k} (stored {a.get(k)!r}, recomputed {b.get(k)!r})" for k in fields))
+            report.add("confidence", f"rank {i + 1}", msg(
+                "rank confidence differs from the recomputation in %(fields)s",
+                fields=", ".join(f"{k} (stored {a.get(k)!r}, recomputed {b.get(k)!r})" for k in fields)))
 
 
 def _recorded_hash(payload: str) -> str:
@@ -381,7 +424,7 @@ def verify(rt: Runtime, slug: str, progress: Callable[[VerifyReport, int], None]
         if progress is not None:
             progress(report, total)
     for sub_id in sorted(checker.expected or {}):
-        checker.differ("snapshot", sub_id, "submission is in the snapshot but not in the database")
+        checker.differ("snapshot", sub_id, msg("submission is in the snapshot but not in the database"))
     if content is not None:
         _compare_boards(report, content, builder.finish())
         _check_confidence(checker, content)

@@ -45,7 +45,10 @@ def verify_job_id(run_id: int) -> str:
     return f"verify-{run_id}"
 
 
-def run_to_dict(run: VerifyRun, comp: Competition, *, with_report: bool = False) -> dict[str, Any]:
+def run_to_dict(run: VerifyRun, comp: Competition, *, with_report: bool = False,
+                with_templates: bool = False) -> dict[str, Any]:
+    """The API's run object; `with_templates` keeps each stored difference's message template and
+    parameters (for the pages, which show them in Korean; the API's report is the CLI's)."""
     total = run.total
     body: dict[str, Any] = {
         "id": run.id, "competition": comp.slug, "status": run.status, "requested_by": run.requested_by,
@@ -57,7 +60,11 @@ def run_to_dict(run: VerifyRun, comp: Competition, *, with_report: bool = False)
         "url": f"/api/v1/competitions/{comp.slug}/verifications/{run.id}",
     }
     if with_report:
-        body["report"] = json.loads(run.report) if run.report else None
+        report = json.loads(run.report) if run.report else None
+        if report is not None and not with_templates:
+            report["differences"] = [{k: v for k, v in d.items() if k not in ("template", "params")}
+                                     for d in report.get("differences", [])]
+        body["report"] = report
     return body
 
 
@@ -145,15 +152,16 @@ def list_verifications(rt: Runtime, slug: str, caller: Caller) -> dict[str, Any]
         return {"competition": slug, "verifications": [run_to_dict(r, comp) for r in runs]}
 
 
-def get_verification(rt: Runtime, slug: str, run_id: int, caller: Caller) -> dict[str, Any]:
-    """One run: its progress, and its report once done."""
+def get_verification(rt: Runtime, slug: str, run_id: int, caller: Caller, *,
+                     with_templates: bool = False) -> dict[str, Any]:
+    """One run: its progress, and its report once done (see run_to_dict for `with_templates`)."""
     _reap_active(rt, _readable(rt, slug, caller))
     with rt.session() as session:
         comp = get_competition(session, slug)
         run = session.get(VerifyRun, run_id) if 0 < run_id < 2**31 else None
         if run is None or run.competition_id != comp.id:
             raise NotFound(f"competition '{slug}' has no verification {run_id}")
-        return run_to_dict(run, comp, with_report=True)
+        return run_to_dict(run, comp, with_report=True, with_templates=with_templates)
 
 
 def _finish(rt: Runtime, run_id: int, *, status: str, error: str | None = None,
@@ -165,7 +173,7 @@ def _finish(rt: Runtime, run_id: int, *, status: str, error: str | None = None,
             run.total = max(run.total or 0, report.submissions)
             run.checked, run.files, run.rescored = report.submissions, report.files, report.rescored
             run.ok, run.differences = report.ok, report.differences_total
-            run.report = json.dumps(report.to_dict(), ensure_ascii=False)
+            run.report = json.dumps(report.to_record(), ensure_ascii=False)
 
 
 class _Progress:

@@ -29,7 +29,7 @@ from server.timeutil import zone
 __all__ = [
     "LANGUAGES", "DEFAULT_LANGUAGE", "api_language", "init_i18n", "compile_catalogs", "current_language",
     "local_datetime", "local_date", "local_time", "number", "score", "problem_text", "localized_submission",
-    "error_text", "error_title",
+    "error_text", "error_title", "template_text",
 ]
 
 LANGUAGES = ("ko", "en")
@@ -274,9 +274,16 @@ def error_text(exc: AppError) -> str:
     """An error's message in the request's language: the API's language is English unless the
     client asks for Korean (Accept-Language), a page's is the session's. Text built without a
     template (or whose translation does not fit its parameters) stays as the service wrote it."""
-    if exc.template is None or current_language() == "en":
-        return exc.message
+    return template_text(exc.template, exc.params, exc.message)
+
+
+def template_text(template: str | None, params: Mapping[str, Any] | None, english: str) -> str:
+    """A message built with errors.msg, in the request's language: gettext of its template with its
+    parameters; the English as written when there is no template (a report stored before templates
+    were kept) or the translation does not fit the parameters."""
+    if template is None or current_language() == "en":
+        return english
     try:
-        return gettext(exc.template, **exc.params)
+        return gettext(template, **(params or {}))
     except (KeyError, TypeError, ValueError):
-        return exc.message
+        return english

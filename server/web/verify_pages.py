@@ -19,9 +19,11 @@ from server.runtime import current_runtime
 from server.services.competitions import competition_state, get_competition
 from server.services.verify_runs import get_verification, list_verifications, start_verification
 from server.web.console import refusal_text
+from server.web.i18n import template_text
 from server.web.identity import session_caller
 
-__all__ = ["add_routes", "runs_page", "start_run", "run_page", "run_status_text", "difference_kind_text"]
+__all__ = ["add_routes", "runs_page", "start_run", "run_page", "run_status_text", "difference_kind_text",
+           "difference_text"]
 
 
 def add_routes(bp: Blueprint, prefix: str) -> None:
@@ -56,7 +58,8 @@ def _context(area: str, slug: str) -> dict[str, Any]:
     return {"comp": comp, "state": competition_state(comp, now), "now": now, "section": "verify", "area": area,
             "list_endpoint": _endpoint(area, "verifications"), "run_endpoint": _endpoint(area, "verification_run"),
             "start_endpoint": _endpoint(area, "start_verification"),
-            "run_status_text": run_status_text, "kind_text": difference_kind_text}
+            "run_status_text": run_status_text, "kind_text": difference_kind_text,
+            "difference_text": difference_text}
 
 
 def _refusal(exc: AppError) -> str:
@@ -92,7 +95,7 @@ def start_run(area: str, slug: str) -> ResponseReturnValue:
 def run_page(area: str, slug: str, verification_id: int) -> ResponseReturnValue:
     """One run: progress out of N while it works, then its report; `?fragment=1` is the part polled."""
     page = _context(area, slug)
-    run = get_verification(current_runtime(), slug, verification_id, session_caller())
+    run = get_verification(current_runtime(), slug, verification_id, session_caller(), with_templates=True)
     template = "console/_verify_run.html" if request.args.get("fragment") else "console/verification.html"
     return render_template(template, **page, run=run)
 
@@ -106,3 +109,8 @@ def difference_kind_text(kind: str) -> str:
     return {"file": gettext("stored file"), "status": gettext("status"), "score": gettext("score"),
             "labels": gettext("labels"), "snapshot": gettext("snapshot"), "board": gettext("board"),
             "log": gettext("action log"), "confidence": gettext("rank confidence")}.get(kind, kind)
+
+
+def difference_text(difference: dict[str, Any]) -> str:
+    """A stored difference's message in the page's language (English when stored without a template)."""
+    return template_text(difference.get("template"), difference.get("params"), difference["message"])

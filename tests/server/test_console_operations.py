@@ -5,6 +5,8 @@ and from the judges' area. Browser flow: tests/web/test_verify_browser.py."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -245,3 +247,51 @@ def test_who_may_start_a_verification_from_the_pages(env: Env) -> None:
     assert org.get("/judge/competitions/tiny/verifications/999").status_code == 404
     with env.rt.session() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(VerifyRun)).scalar_one() == 1
+
+
+def _differences(page: str) -> str:
+    return re.search(r'id="verify-differences">(.*?)</table>', page, re.S).group(1)  # type: ignore[union-attr]
+
+
+def test_a_verify_reports_differences_read_in_the_pages_language_and_the_api_stays_english(env: Env) -> None:
+    subs = _frozen(env)
+    with env.rt.session() as session:
+        recorded = session.get_one(Submission, subs["b"]).sha256
+    path = env.rt.storage.submission_path(recorded)
+    path.write_bytes(path.read_bytes().replace(b"T000,0.2", b"T000,9.2"))
+    found = hashlib.sha256(path.read_bytes()).hexdigest()
+    judge = _staff(env, env.judge)
+    run_path = _start(judge, "judge").headers["Location"]
+    env.work()
+
+    korean = _text(judge.get(run_path))
+    assert f"저장된 파일이 변경되었습니다: SHA-256이 {found}인데 기록된 값은 {recorded}입니다." in _differences(korean)
+    assert "stored file was altered" not in korean
+    # The header is a sentence, not a colon waiting for the table.
+    assert "차이 1건을 발견했습니다(관련 제출 1건). 각 차이는 아래에 설명되어 있습니다." in korean
+    assert "발견 (제출" not in korean
+    fragment = _text(judge.get(run_path + "?fragment=1"))
+    assert f"SHA-256이 {found}인데" in fragment
+
+    english = _text(judge.get(run_path + "?lang=en"))
+    assert f"stored file was altered: its SHA-256 is {found}, recorded {recorded}" in _differences(english)
+    assert "1 differences found, concerning 1 submissions; each is described below." in english
+
+    # The API's report is the CLI's: the English message and no template fields, in either language.
+    api = f"/api/v1/competitions/tiny/verifications/{run_path.rsplit('/', 1)[1]}"
+    for headers in ({}, {"Accept-Language": "ko"}):
+        report = env.client.get(api, headers={"Authorization": f"Bearer {env.judge}", **headers}).get_json()["report"]
+        assert report["differences"] == [{"kind": "file", "subject": subs["b"], "message":
+                                          f"stored file was altered: its SHA-256 is {found}, recorded {recorded}"}]
+
+    # A report stored before templates were kept shows its English message on the Korean page.
+    with env.rt.write() as session:
+        run = session.get_one(VerifyRun, int(run_path.rsplit("/", 1)[1]))
+        stored = json.loads(run.report or "{}")
+        assert stored["differences"][0]["template"] == "stored file was altered: its SHA-256 is %(found)s, recorded %(recorded)s"
+        assert stored["differences"][0]["params"] == {"found": found, "recorded": recorded}
+        for d in stored["differences"]:
+            del d["template"], d["params"]
+        run.report = json.dumps(stored)
+    old = _text(judge.get(run_path + "?lang=ko"))
+    assert f"stored file was altered: its SHA-256 is {found}, recorded {recorded}" in _differences(old)
