@@ -113,7 +113,7 @@ def test_queue_panel_and_a_judge_verifying_from_the_browser(console_site: tuple[
     assert _watch_run(page)[-1] == "done"
     assert page.get_attribute("#verify-result", "data-ok") == "false"
     differences = page.inner_text("#verify-differences")
-    assert second in differences and "저장된 파일" in differences
+    assert second in differences and "저장된 파일이 변경되었습니다: SHA-256이" in differences
     site.shot(page, "judge-verify-run-altered")
     page.get_by_role("link", name="전체 검증").click()
     runs = page.inner_text("#verify-runs")
