@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from server.models import ActionLogEntry, RankConfidence
 from server.services.verify import verify
 from tests.server.conftest import Env, tiny_predictions
+from tests.server.test_openapi import contract_errors
 
 
 def _auth(token: str) -> dict[str, str]:
@@ -77,9 +78,12 @@ def test_verify_fails_when_a_stored_confidence_value_is_altered(env: Env) -> Non
 
         row.sha256 = hashlib.sha256(row.content.encode()).hexdigest()
         assert session.execute(sa.select(ActionLogEntry).where(ActionLogEntry.action == "freeze.confidence")).scalar_one()
-    messages = [d.message for d in verify(env.rt, "tiny").differences if d.kind == "confidence"]
+    report = verify(env.rt, "tiny")
+    messages = [d.message for d in report.differences if d.kind == "confidence"]
     assert any("freeze.confidence entry recorded" in m for m in messages)
     assert any("recomputed True" in m for m in messages)
+    # Such a report is what the API documents (its kinds include "confidence").
+    assert contract_errors("VerifyReport", report.to_dict()) == []
 
 
 def test_the_reconciler_queues_a_missing_confidence_job(env: Env) -> None:

@@ -74,6 +74,14 @@ def test_the_document_is_served_to_anyone(env: Env) -> None:
     assert response.get_json() == load_document()
 
 
+def contract_errors(component: str, value: Any) -> list[str]:
+    """What in `value` the document's schema `component` refuses (empty when it validates)."""
+    registry = Registry().with_resource(DOC_URI, Resource.from_contents(load_document(), DRAFT202012))
+    schema = {"$ref": f"{DOC_URI}#/components/schemas/{component}"}
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in Draft202012Validator(schema, registry=registry).iter_errors(value)]
+
+
 class Contract:
     """Checks a real response against the schema the document gives its route, method and status."""
 
