@@ -4,8 +4,9 @@
 
 Starts `hackathon serve` (SQLite, or with --database postgres an embedded PostgreSQL; embedded Valkey, no embedded worker, so the queue keeps what
 arrives) with the antenna competition (its real test size, generated once into the temporary
-instance) and --clients teams; each client uploads sample_submission.csv (the full test file)
-until --uploads have been sent. Prints the time (goal: within 60 s) and the errors (goal: 0).
+instance) and --clients teams; each client uploads sample_submission.csv (the full test file),
+each upload with its own value in the first row, so that every file is new to the storage and to
+the workers' cache of parsed files as at a real deadline, until --uploads have been sent. Prints the time (goal: within 60 s) and the errors (goal: 0).
 Then drains: one `hackathon worker` scores --drain submissions, then two workers the next
 --drain (a sample: the whole queue would take many minutes on one worker). Prints each rate,
 the time the whole queue would take at it, and the ratio (goal: 2 workers ≥ 1.8× one).
@@ -39,8 +40,17 @@ def scored(rt: object) -> int:
                                    .where(Submission.status.not_in(("queued", "scoring")))).scalar_one())
 
 
+def busy() -> float:
+    """CPU seconds the whole machine has spent busy so far (all cores, every process)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
 def drain(served: object, workers: int, count: int) -> float:
-    """Start `workers` workers; return the seconds until `count` more submissions are done."""
+    """Start `workers` workers; return the rate at which `count` more submissions are done, and
+    print how busy the machine's cores were meanwhile (the drain cannot scale past them)."""
     rt = served.rt  # type: ignore[attr-defined]
     env = dict(os.environ, HACKATHON_HOME=str(served.home), REDIS_URL=rt.redis_url,  # type: ignore[attr-defined]
                DATABASE_URL=rt.config["DATABASE_URL"], HACKATHON_QUEUE_NAME=rt.config["QUEUE_NAME"])
@@ -50,10 +60,13 @@ def drain(served: object, workers: int, count: int) -> float:
     try:
         while scored(rt) == target - count:  # from the first job done: a worker's start is not the drain
             time.sleep(0.05)
-        started, first = time.perf_counter(), scored(rt)
+        started, first, cpu = time.perf_counter(), scored(rt), busy()
         while (done := scored(rt)) < target:
             time.sleep(0.1)
-        return (done - first) / (time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        cores = os.cpu_count() or 1
+        print(f"  {workers} worker(s): the machine's {cores} cores {100 * (busy() - cpu) / seconds / cores:.0f}% busy")
+        return (done - first) / seconds
     finally:
         for p in procs:
             p.terminate()  # RQ's warm shutdown: the current job ends first
@@ -63,6 +76,13 @@ def drain(served: object, workers: int, count: int) -> float:
             except subprocess.TimeoutExpired:  # its job goes back to the queue (reconciler)
                 p.kill()
                 p.wait()
+
+
+def distinct(body: bytes, i: int) -> bytes:
+    """`body` with the first row's last value replaced by i / 1e6: a file of its own, as valid."""
+    header, first, rest = body.split(b"\n", 2)
+    row = first.rsplit(b",", 1)[0] + b"," + f"{i / 1e6:.6f}".encode()
+    return b"\n".join((header, row, rest))
 
 
 def main() -> None:
@@ -96,7 +116,7 @@ def main() -> None:
                                                         daily_limit=args.uploads))
         tokens = [served.team() for _ in range(args.clients)]
         run = post_many(served.port, args.uploads, args.clients,
-                        lambda i: ("/api/v1/competitions/antenna/submissions", body,
+                        lambda i: ("/api/v1/competitions/antenna/submissions", distinct(body, i),
                                    {"Content-Type": "text/csv", "Authorization": f"Bearer {tokens[i % len(tokens)]}"}))
         print(f"{args.uploads} uploads of {len(body) / 1e6:.2f} MB (antenna, full test file) from {args.clients} clients, "
               f"{args.database}")
