@@ -110,7 +110,11 @@ class Storage:
             if final.exists():
                 os.unlink(tmp_name)  # same bytes already stored
             else:
+                # On disk before its row commits: the row survives a power cut (synchronous=FULL),
+                # so must the file it names, under its name.
+                _fsync(tmp_name)
                 os.replace(tmp_name, final)
+                _fsync(final.parent)
             return StoredFile(sha, size, final)
         except BaseException:
             if os.path.exists(tmp_name):
@@ -219,3 +223,12 @@ def human_bytes(n: int) -> str:
     if n < 1_000_000:
         return f"{n / 1_000:,.1f} KB"
     return f"{n / 1_000_000:,.1f} MB"
+
+
+def _fsync(path: str | Path) -> None:
+    """Flush a file's data, or a folder's entries, to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

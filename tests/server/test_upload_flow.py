@@ -152,3 +152,35 @@ def test_oversized_multipart_is_refused_before_parsing(env: Env) -> None:
                                data={"file": (io.BytesIO(b"x" * 200_000), "big.csv")},
                                headers={"Authorization": f"Bearer {token}"}, content_type="multipart/form-data")
     assert response.status_code == 413 and "1.0 KB" in response.json["message"]
+
+
+def test_a_stored_file_and_its_name_reach_the_disk_before_its_row_commits(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The row is committed with synchronous=FULL and survives a power cut; the file it names must too.
+    import os
+
+    import sqlalchemy as sa
+
+    from server.models import Submission
+
+    env.competition()
+    token = env.team("Alpha")
+    data = tiny_predictions(0.25)
+    flushed: list[tuple[str, bytes | None, int]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        with env.rt.session() as session:
+            rows = session.execute(sa.select(sa.func.count()).select_from(Submission)).scalar_one()
+        content = None
+        if os.path.isfile(path):
+            with open(path, "rb") as fh:
+                content = fh.read()
+        flushed.append((path, content, rows))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    sub = env.upload(token, data).json
+    stored = env.rt.storage.submission_path(sub["sha256"])
+    assert any(content == data and rows == 0 for _, content, rows in flushed), flushed  # the bytes, before the row
+    assert (str(stored.parent), None, 0) in flushed  # the folder holding its name, before the row
