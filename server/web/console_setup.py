@@ -22,7 +22,7 @@ from server.services.competition_files import create_from_files
 from server.services.roster import MAX_ROSTER_BYTES, MAX_ROWS, import_roster, tokens_csv
 from server.services.teams import MAX_MEMBERS
 from server.web.console import actor_of, bp, refusal_text
-from server.web.i18n import error_text, problem_text
+from server.web.i18n import error_text, problem_text, template_text
 from server.web.identity import session_caller
 
 __all__ = ["new_competition", "import_roster_page"]
@@ -124,10 +124,7 @@ def _problem(problem: Mapping[str, Any]) -> str:
     """A roster problem in the page's language: where (line, column), then what, from its template."""
     message = problem.get("message")
     if isinstance(message, Text):
-        try:
-            message = gettext(message.template, **message.params)
-        except (KeyError, TypeError, ValueError):
-            pass  # a translation that does not fit its parameters: the English text
+        message = template_text(message.template, message.params, message)
     return problem_text({**problem, "message": message})
 
 
