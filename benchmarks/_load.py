@@ -1,4 +1,4 @@
-"""Helpers of the issue-10 benchmarks: concurrent uploads over keep-alive connections, percentiles."""
+"""Helpers of the benchmarks: concurrent uploads over keep-alive connections, percentiles, memory."""
 
 from __future__ import annotations
 
@@ -107,3 +107,12 @@ def database(kind: str, tmp: Path) -> tuple[str, Callable[[], None]]:
     except BaseException:
         stop()
         raise
+
+
+def status_mb(key: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM, ...) in MB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")

@@ -21,17 +21,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _load import status_mb  # noqa: E402
 
 from scoring import load_task  # noqa: E402
 from scoring.confidence import rank_confidence  # noqa: E402
-
-
-def _status_mb(key: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
@@ -54,11 +49,11 @@ def main() -> None:
     baseline = time.perf_counter() - started
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
-    before = _status_mb("VmRSS")
+    before = status_mb("VmRSS")
     started = time.perf_counter()
     result = rank_confidence(task, y, preds, replicates=args.replicates, seed="bench")
     seconds = time.perf_counter() - started
-    peak = _status_mb("VmHWM") - before
+    peak = status_mb("VmHWM") - before
     tied = sum(1 for e in result if e["tied_with_next"])
     print(f"rank confidence: {args.teams} teams × {private:,} private rows × {k} targets × "
           f"{args.replicates} replicates")

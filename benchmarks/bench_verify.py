@@ -28,17 +28,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _load import status_mb  # noqa: E402
 
 ROWS = 310
 CLASSES = ("0", "1", "2")
-
-
-def _status_mb(key: str) -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _runtime(home: Path, database_url: str | None):  # type: ignore[no-untyped-def]
@@ -158,11 +153,11 @@ def run_verify(home: Path, database_url: str | None) -> dict[str, object]:
 
     rt = _runtime(home, database_url)
     Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM (the peak) to the current RSS
-    before = _status_mb("VmRSS")
+    before = status_mb("VmRSS")
     started = time.perf_counter()
     report = verify_module.verify(rt, "pq-bench")
     seconds = time.perf_counter() - started
-    peak = _status_mb("VmHWM")  # not ru_maxrss: after fork+exec that keeps the parent's peak
+    peak = status_mb("VmHWM")  # not ru_maxrss: after fork+exec that keeps the parent's peak
     return {"ok": report.ok, "submissions": report.submissions, "files": report.files, "rescored": report.rescored,
             "matches": report.matches, "differences": report.differences_total, "seconds": round(seconds, 1),
             "per_submission_ms": round(1000 * seconds / max(report.submissions, 1), 2),

@@ -47,7 +47,7 @@ from server.timeutil import zone
 from server.web.identity import session_caller, sign_in
 from server.web.views import csrf
 
-__all__ = ["bp", "actor_of", "refusal_text", "no_store"]
+__all__ = ["bp", "actor_of", "award_standings", "refusal_text", "no_store"]
 
 bp = Blueprint("console", __name__, template_folder="templates")
 
@@ -407,15 +407,19 @@ def verification(slug: str) -> ResponseReturnValue:
     return redirect(url_for("console.final", slug=slug))
 
 
+def award_standings(session: Session, comp: Competition) -> tuple[dict[str, Any] | None, str | None]:
+    """The award standings the signed-in caller may read, or why not (the console's and the judges' page)."""
+    try:
+        return award_view(session, comp, _caller()), None
+    except AppError as exc:
+        return None, refusal_text(exc)
+
+
 @bp.get("/console/competitions/<slug>/award")
 def award(slug: str) -> str:
     with current_runtime().session() as session:
         comp = get_competition(session, slug)
-        try:
-            standings: dict[str, Any] | None = award_view(session, comp, _caller())
-            refusal = None
-        except AppError as exc:
-            standings, refusal = None, refusal_text(exc)
+        standings, refusal = award_standings(session, comp)
         return render_template("console/award.html", **_comp_page(session, comp, "award"), award=standings,
                                refusal=refusal, area="console")
 

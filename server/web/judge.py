@@ -22,14 +22,13 @@ from server.errors import AppError
 from server.models import Competition
 from server.runtime import current_runtime
 from server.services.access import can_sign_in_to_pages, can_use_judge_area, check_may_change_state, check_snapshot
-from server.services.award import award_view
 from server.services.boards import team_names
 from server.services.competitions import competition_state, get_competition, list_competitions
 from server.services.leaderboard import leaderboard_view
 from server.services.snapshot import get_snapshot
 from server.services.submissions import list_submissions, submission_to_dict
 from server.web import verify_pages
-from server.web.console import no_store, refusal_text
+from server.web.console import award_standings, no_store, refusal_text
 from server.web.identity import session_caller
 from server.web.views import csrf
 
@@ -123,11 +122,7 @@ def submissions(slug: str) -> str:
 def award(slug: str) -> str:
     with current_runtime().session() as session:
         comp = get_competition(session, slug)
-        try:
-            standings: dict[str, Any] | None = award_view(session, comp, session_caller())
-            refusal = None
-        except AppError as exc:
-            standings, refusal = None, refusal_text(exc)
+        standings, refusal = award_standings(session, comp)
         return render_template("console/award.html", **_page(comp, "award"), award=standings, refusal=refusal)
 
 

@@ -28,6 +28,21 @@ from tests.server.conftest import TINY_TASK, tiny_labels
 HACKATHON = [sys.executable, "-m", "server"]
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen[Any] | None = None, seconds: float = 90) -> None:
+    """Poll `url`'s /healthz until it answers ok; fail if `proc` (the server, when given) exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert proc is None or proc.poll() is None, "server exited"
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if json.loads(response.read())["ok"]:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not become healthy"
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

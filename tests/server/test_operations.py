@@ -17,23 +17,10 @@ from typing import Any
 
 from server.logs import JsonFormatter, request_id_var, sane_request_id
 from tests.server.conftest import TINY_TASK, Env, tiny_labels, tiny_predictions
+from tests.server.served import wait_until_healthy
 from tests.server.test_processes import _environment, _free_port
 
 HACKATHON = [sys.executable, "-m", "server"]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[Any], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        assert proc.poll() is None, "server exited"
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if json.loads(response.read())["ok"]:
-                    return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "server did not become healthy"
-        time.sleep(0.2)
 
 
 def _post(url: str, token: str, body: bytes, request_id: str | None = None) -> dict[str, Any]:
@@ -89,7 +76,7 @@ def test_metrics_and_logs_of_a_real_server_and_worker(tmp_path: Path, redis_url:
     worker: subprocess.Popen[bytes] | None = None
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server)
+        wait_until_healthy(url, server, seconds=60)
         assert not (home / "metrics" / "counter_99999.db").exists()
         with open(worker_log, "wb") as out:
             worker = subprocess.Popen([*HACKATHON, "worker"], env=env, stdout=out, stderr=out)

@@ -8,8 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -18,6 +16,7 @@ import redis
 
 from codecomp.run import bwrap_problem
 from tests.server.conftest import TINY_TASK, tiny_labels, tiny_predictions
+from tests.server.served import wait_until_healthy
 
 HACKATHON = [sys.executable, "-m", "server"]
 
@@ -73,16 +72,7 @@ def test_serve_alone_runs_queue_and_workers_and_stops_cleanly(tmp_path: Path) ->
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                    if json.loads(response.read())["ok"]:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server did not become healthy"
-            time.sleep(0.2)
+        wait_until_healthy(url, seconds=60)
         pred = tmp_path / "pred.csv"
         pred.write_bytes(tiny_predictions(0.5))
         submitted = subprocess.run([*HACKATHON, "submit", "--server", url, "--token", token, "--competition", "tiny",

@@ -32,6 +32,7 @@ from rq import Worker as RQWorker
 from tests.conftest import _fresh_postgres_database
 from tests.server.conftest import TINY_TASK, tiny_labels, tiny_predictions
 from tests.server.s3_server import CREDENTIALS, S3Endpoint, s3_endpoint  # noqa: F401  (fixture)
+from tests.server.served import wait_until_healthy
 from tests.server.test_processes import _free_port
 
 HACKATHON = [sys.executable, "-m", "server"]
@@ -54,19 +55,6 @@ def _request(method: str, url: str, token: str, body: bytes | None = None, conte
 
 def _written_by(log: Path) -> set[str]:
     return {m.group(1) for m in re.finditer(r"submission ([0-9a-f]{32}) scored in", log.read_text())}
-
-
-def _wait_healthy(url: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if json.loads(response.read())["ok"]:
-                    return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"{url} did not become healthy"
-        time.sleep(0.3)
 
 
 @pytest.mark.slow
@@ -112,7 +100,7 @@ def test_300_uploads_over_two_web_and_three_workers_survive_sigkill(
         for i in range(3):
             start(f"worker{i}", "worker")
         for url in urls:
-            _wait_healthy(url)
+            wait_until_healthy(url)
         tokens = [_request("POST", urls[0] + "/api/v1/teams", organizer, json.dumps({"name": f"team {t}"}).encode(),
                            "application/json")["token"] for t in range(TEAMS)]
 

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,19 +62,20 @@ class Site:
         return path
 
 
-@pytest.fixture
-def site(make_env: Callable[..., Env], redis_url: str) -> Iterator[Site]:  # noqa: F811
-    env = make_env()
+@contextmanager
+def serving(env: Env, redis_url: str) -> Iterator[tuple[Site, Callable[[], None]]]:
+    """`env`'s app served over HTTP in a thread, on a clock the test can move (real time, so
+    submissions get distinct receipt times), and a function that starts a scoring worker process."""
     offset = [timedelta()]
-    # Real time (submissions get distinct receipt times), movable to pass the deadline.
     env.rt.clock = lambda: datetime.now(UTC) + offset[0]
     env.now = datetime.now(UTC)
-    workers = start_worker_processes(env.rt, redis_url, 1)
+    workers: list[Any] = []
     server = make_server("127.0.0.1", 0, env.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", env, offset)
+        yield Site(f"http://127.0.0.1:{server.server_port}", env, offset), \
+            lambda: workers.extend(start_worker_processes(env.rt, redis_url, 1))
     finally:
         server.shutdown()
         for proc in workers:
@@ -83,6 +85,13 @@ def site(make_env: Callable[..., Env], redis_url: str) -> Iterator[Site]:  # noq
                 proc.wait(timeout=15)
             except Exception:
                 proc.kill()
+
+
+@pytest.fixture
+def site(make_env: Callable[..., Env], redis_url: str) -> Iterator[Site]:  # noqa: F811
+    with serving(make_env(), redis_url) as (served, start_worker):
+        start_worker()
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,12 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from server.models import ActionLogEntry
-from server.serve import start_worker_processes
 from tests.server.conftest import TINY_TASK, Env, make_env, tiny_labels, tiny_predictions  # noqa: F401  (fixture)
-from tests.web.conftest import Site
+from tests.web.conftest import Site, serving
 
 # Responses the flow expects to be refusals (path, status); any other error fails the test.
 EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409), ("/console/competitions/tiny", 400),
@@ -33,26 +30,8 @@ EXPECTED_REFUSALS = {("/console/competitions/tiny/freeze", 409), ("/console/comp
 @pytest.fixture
 def console_site(make_env: Callable[..., Env], redis_url: str) -> Iterator[tuple[Site, Callable[[], None]]]:  # noqa: F811
     """A served instance (as tests/web's `site`) whose worker starts when the test says so."""
-    env = make_env()
-    offset = [timedelta()]
-    env.rt.clock = lambda: datetime.now(UTC) + offset[0]
-    env.now = datetime.now(UTC)
-    workers: list[Any] = []
-    server = make_server("127.0.0.1", 0, env.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", env, offset), \
-            lambda: workers.extend(start_worker_processes(env.rt, redis_url, 1))
-    finally:
-        server.shutdown()
-        for proc in workers:
-            proc.terminate()
-        for proc in workers:
-            try:
-                proc.wait(timeout=15)
-            except Exception:
-                proc.kill()
+    with serving(make_env(), redis_url) as pair:
+        yield pair
 
 
 @pytest.fixture
