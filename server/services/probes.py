@@ -30,13 +30,6 @@ FLAG_AFTER = 3
 FLAG_CONSTANT_AFTER = 3
 
 
-class _Unset:
-    """probe_signs' `previous` not given (None is an answer: no previous file)."""
-
-
-_UNSET = _Unset()
-
-
 def previous_scored_sha256(session: Session, comp: Competition, sub: Submission) -> str | None:
     """The file of the team's scored submission received just before `sub` (None: the first)."""
     return session.execute(
@@ -49,15 +42,12 @@ def previous_scored_sha256(session: Session, comp: Competition, sub: Submission)
 
 
 def probe_signs(rt: Runtime, comp: Competition, task: Task, labels: Labels, sub: Submission,
-                predictions: Predictions, previous: str | _Unset | None = _UNSET) -> tuple[int | None, bool]:
+                predictions: Predictions, previous: str | None) -> tuple[int | None, bool]:
     """Return (rows changed since the team's previous scored submission or None, near-constant).
 
-    `previous`: that submission's sha256 when the caller read it already (the scoring job does, in
-    the transaction that claims the submission); else it is read here.
+    `previous`: that submission's sha256 (`previous_scored_sha256`, which the scoring job reads in
+    the transaction that claims the submission), None when this is the team's first.
     """
-    if isinstance(previous, _Unset):
-        with rt.session() as session:
-            previous = previous_scored_sha256(session, comp, sub)
     key = _cache_key(comp, sub.sha256)
     _recent.put(key, predictions)  # the team's next file on this worker compares with it unread
     changed = None
