@@ -58,7 +58,7 @@ def standing_after_scored(session: Session, comp: Competition, sub: Submission) 
 
     Both statuses are counted, so entries and the last submission stay; the best changes only if
     `sub` ranks above it, and the stored row holds the best's whole rank key (sort key, receipt,
-    id) to compare with. The same row as refresh_standing gives (tests/server/test_ranking.py);
+    id) to compare with. The same row as refresh_standing gives (tests/server/test_standings_incremental.py);
     the Ladder, a missing row or score take the full recount. The boards' version is bumped only
     when something they show may have changed: the standing, or the chart's steps (a submission
     received before the team's best can add a step of best-so-far even when it is not the best).
