@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 import redis
 import sqlalchemy as sa
+from redis.client import Pipeline
 from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -60,7 +61,7 @@ def worker_runtime() -> Runtime:
 def verify_queue(rt: Runtime) -> Queue:
     """Verify runs wait here, apart from scoring: workers take scoring jobs first (RQ reads its
     queues in order), so a long verify never holds up a team's score while another worker is free."""
-    return Queue(f"{rt.config['QUEUE_NAME']}-verify", connection=rt.redis)
+    return rt.named_queue(f"{rt.config['QUEUE_NAME']}-verify")
 
 
 def worker_queues(rt: Runtime) -> list[Queue]:
@@ -78,7 +79,7 @@ def code_queue(rt: Runtime) -> Queue:
 
     # "code" beside the default "scoring"; an instance with its own QUEUE_NAME gets "<name>-code".
     name = rt.config["QUEUE_NAME"]
-    return Queue(CODE_QUEUE_NAME if name == "scoring" else f"{name}-{CODE_QUEUE_NAME}", connection=rt.redis)
+    return rt.named_queue(CODE_QUEUE_NAME if name == "scoring" else f"{name}-{CODE_QUEUE_NAME}")
 
 
 def _route(rt: Runtime, submission_id: str, comp: Competition | None = None) -> tuple[Queue, int]:
@@ -97,10 +98,12 @@ def _route(rt: Runtime, submission_id: str, comp: Competition | None = None) -> 
     return rt.queue, rt.config["JOB_TIMEOUT"]
 
 
-def enqueue_scoring(rt: Runtime, submission_id: str, competition: Competition | None = None) -> bool:
+def enqueue_scoring(rt: Runtime, submission_id: str, competition: Competition | None = None,
+                    pipeline: Pipeline | None = None) -> bool:
     """Queue a submission (after its row is committed). A queue outage is logged, not raised:
     the row stays `queued` and the reconciler queues it later. `competition`: its row, when the
-    caller holds it (an upload), which saves a database round trip."""
+    caller holds it (an upload), which saves a database round trip. `pipeline`: a transaction to
+    send the job with (executed here), carrying what else the caller has to say after its commit."""
     queue, timeout = _route(rt, submission_id, competition)
     try:
         queue.enqueue(
@@ -110,8 +113,10 @@ def enqueue_scoring(rt: Runtime, submission_id: str, competition: Competition | 
             job_timeout=timeout, result_ttl=rt.config["RESULT_TTL"],
             failure_ttl=rt.config["FAILURE_TTL"],
             retry=Retry(max=max(rt.config["MAX_ATTEMPTS"] - 1, 0)) if rt.config["MAX_ATTEMPTS"] > 1 else None,
-            description=f"score submission {submission_id}",
+            description=f"score submission {submission_id}", pipeline=pipeline,
         )
+        if pipeline is not None:
+            pipeline.execute()
         return True
     except redis.RedisError as exc:
         log.warning("could not queue submission %s (%s); the reconciler will retry", submission_id,

@@ -40,6 +40,7 @@ class Runtime:
         # Tests move time by replacing the clock; everything that asks "now" asks here.
         self.clock: Callable[[], datetime] = utcnow
         self._redis: redis.Redis | None = None
+        self._queues: dict[str, Queue] = {}
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 
@@ -81,8 +82,18 @@ class Runtime:
 
     @property
     def queue(self) -> Queue:
-        return Queue(self.config["QUEUE_NAME"], connection=self.redis,
-                     default_timeout=self.config["JOB_TIMEOUT"])
+        """The scoring queue (QUEUE_NAME)."""
+        return self.named_queue(self.config["QUEUE_NAME"])
+
+    def named_queue(self, name: str) -> Queue:
+        """One Queue object per name and Redis client, not one per call: a new Queue asks the
+        server's version (INFO) on its first enqueue, a round trip per upload."""
+        connection = self.redis
+        queue = self._queues.get(name)
+        if queue is None or queue.connection is not connection:
+            queue = self._queues[name] = Queue(name, connection=connection,
+                                               default_timeout=self.config["JOB_TIMEOUT"])
+        return queue
 
     # -- small LRU cache for parsed tasks and hidden labels ---------------------------------------
     def cached(self, key: tuple[Any, ...], build: Callable[[], Any], size: int = 8) -> Any:

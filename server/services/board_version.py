@@ -15,13 +15,15 @@ import secrets
 from typing import Any
 
 import redis
+from redis.client import Pipeline
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-__all__ = ["standings_changed", "board_token"]
+__all__ = ["standings_changed", "publish_with", "board_token"]
 
 log = logging.getLogger(__name__)
 _CHANGED = "boards_changed"
+_PIPELINE = "boards_pipeline"
 
 
 def _key(rt: Any, competition_id: int) -> str:
@@ -38,10 +40,22 @@ def standings_changed(session: Session, competition_id: int) -> None:
     changed.add(competition_id)
 
 
+def publish_with(session: Session, pipe: Pipeline) -> None:
+    """Put this session's board changes on `pipe` at its commit, instead of a round trip of their
+    own: the caller executes `pipe` after the commit (an upload sends them with its job)."""
+    session.info[_PIPELINE] = pipe
+
+
 def _publish(session: Session) -> None:
     changed: set[int] = session.info.get(_CHANGED, set())
     rt = session.info.get("runtime")
     if not changed or rt is None:
+        changed.clear()
+        return
+    pipe: Pipeline | None = session.info.pop(_PIPELINE, None)
+    if pipe is not None:
+        for competition_id in changed:
+            pipe.set(_key(rt, competition_id), secrets.token_hex(8))
         changed.clear()
         return
     try:

@@ -13,17 +13,18 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import redis
+from redis.client import Pipeline
 
 from server.runtime import Runtime
 from server.timeutil import isoformat_utc
 
-__all__ = ["Arriving", "track_upload", "arriving_uploads", "STALE_SECONDS"]
+__all__ = ["Arriving", "Tracked", "track_upload", "arriving_uploads", "STALE_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -44,37 +45,54 @@ class Arriving:
     bytes: int
 
 
-@contextmanager
-def track_upload(rt: Runtime, competition_id: int, team: str, received_at: datetime) -> Iterator[Callable[[int], None]]:
-    """Register an upload for its whole handling; yield a progress callback (bytes so far)."""
-    key, field = _key(rt, competition_id), uuid.uuid4().hex
-    last = 0.0
+class Tracked:
+    """An upload registered by `track_upload`: `progress(bytes so far)` while the body arrives,
+    `done_with(pipe)` once its row is committed."""
 
-    def write(size: int) -> None:
-        nonlocal last
-        last = time.monotonic()
-        value = json.dumps({"team": team, "received_at": isoformat_utc(received_at), "bytes": size,
+    def __init__(self, rt: Runtime, key: str, team: str, received_at: datetime) -> None:
+        self.rt, self.key, self.field = rt, key, uuid.uuid4().hex
+        self.team, self.received_at = team, received_at
+        self.last, self.removed = 0.0, False
+
+    def write(self, size: int) -> None:
+        self.last = time.monotonic()
+        value = json.dumps({"team": self.team, "received_at": isoformat_utc(self.received_at), "bytes": size,
                             "seen": time.time()})
         try:
-            pipe = rt.redis.pipeline()
-            pipe.hset(key, field, value)
-            pipe.expire(key, STALE_SECONDS * 2)
+            pipe = self.rt.redis.pipeline()
+            pipe.hset(self.key, self.field, value)
+            pipe.expire(self.key, STALE_SECONDS * 2)
             pipe.execute()
         except redis.RedisError as exc:
             log.warning("could not record an arriving upload (%s); a freeze will not wait for it", type(exc).__name__)
 
-    def progress(size: int) -> None:
-        if time.monotonic() - last >= _REFRESH_SECONDS:
-            write(size)
+    def progress(self, size: int) -> None:
+        if time.monotonic() - self.last >= _REFRESH_SECONDS:
+            self.write(size)
 
-    write(0)
-    try:
-        yield progress
-    finally:
+    def done_with(self, pipe: Pipeline) -> None:
+        """Remove the entry with the caller's pipeline (sent after the row's commit, with its job):
+        one round trip fewer per upload. If that pipeline fails, the entry goes stale."""
+        pipe.hdel(self.key, self.field)
+        self.removed = True
+
+    def remove(self) -> None:
         try:
-            rt.redis.hdel(key, field)
+            self.rt.redis.hdel(self.key, self.field)
         except redis.RedisError:
             pass  # the entry goes stale and is dropped
+
+
+@contextmanager
+def track_upload(rt: Runtime, competition_id: int, team: str, received_at: datetime) -> Iterator[Tracked]:
+    """Register an upload for its whole handling (until `done_with`, or the end of the block)."""
+    tracked = Tracked(rt, _key(rt, competition_id), team, received_at)
+    tracked.write(0)
+    try:
+        yield tracked
+    finally:
+        if not tracked.removed:
+            tracked.remove()
 
 
 def arriving_uploads(rt: Runtime, competition_id: int, before: datetime) -> list[Arriving]:

@@ -20,7 +20,7 @@ from server.services.ranking import rank_key, shown, sort_key
 from server.statuses import SubmissionStatus
 from server.timeutil import isoformat_utc
 
-__all__ = ["refresh_standing", "standing_after_scored", "public_board", "leaderboard_view"]
+__all__ = ["refresh_standing", "standing_after_upload", "standing_after_scored", "public_board", "leaderboard_view"]
 
 
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
@@ -50,6 +50,21 @@ def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
     standing.best_score = score
     standing.sort_key = sort_key(comp, score) if score is not None else None
     standing.best_received_at = best.received_at if best else None
+    standings_changed(session, comp.id)
+
+
+def standing_after_upload(session: Session, comp: Competition, sub: Submission) -> None:
+    """The team's row after `sub` arrived, without reading the team's submissions: a queued
+    submission is counted, so one more entry and perhaps a later last submission; the best is
+    unchanged until it is scored. The same row as refresh_standing gives
+    (tests/server/test_standings_incremental.py); a team's first upload makes the row by the recount."""
+    standing = session.get(TeamStanding, (comp.id, sub.team_id))
+    if standing is None or standing.entries is None:
+        refresh_standing(session, comp, sub.team_id)
+        return
+    standing.entries += 1
+    if standing.last_submission_at is None or sub.received_at > standing.last_submission_at:
+        standing.last_submission_at = sub.received_at
     standings_changed(session, comp.id)
 
 

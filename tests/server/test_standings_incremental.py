@@ -5,8 +5,10 @@ must move whenever the board or its chart may show something new."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from server.models import Competition, Submission, Team, TeamStanding
@@ -83,3 +85,64 @@ def test_scoring_in_any_order_keeps_standings_equal_to_a_recount(env: Env) -> No
         built = [(e["rank"], e["team"], e["score"], e["submission_id"]) for e in build_boards(session, comp).public]
     assert live == built and len(live) == 4
     assert 0 < bumps < len(ids)  # not every result changes what the boards show
+
+
+def test_uploads_between_results_keep_standings_equal_to_a_recount(env: Env) -> None:
+    """An upload adds one entry to its team's row (no recount either): uploads and results
+    interleaved, as at a deadline, leave every row equal to the full recount, and every upload
+    gives the boards a new version (entries and the last submission are shown)."""
+    rng = random.Random(11)
+    env.competition(daily_limit=1000, precision=4)
+    tokens = [env.team(f"Team {t}") for t in range(3)]
+    start = env.now
+    with env.rt.session() as session:
+        comp_id = session.execute(sa.select(Competition.id).where(Competition.slug == "tiny")).scalar_one()
+    waiting: list[str] = []
+    for n in range(40):
+        if waiting and rng.random() < 0.4:
+            assert run_scoring(env.rt, waiting.pop(rng.randrange(len(waiting)))) in ("scored", "rejected")
+        else:
+            env.set_now(start + timedelta(seconds=n // 3))  # receipt ties too
+            offset = rng.choice(OFFSETS)
+            token = board_token(env.rt, comp_id)
+            reply = env.upload(rng.choice(tokens), b"id,y\nT000,abc\n" if offset is None
+                               else tiny_predictions(offset, rng.random()))
+            assert reply.status_code == 202, reply.json
+            waiting.append(reply.json["id"])
+            assert board_token(env.rt, comp_id) != token, "an upload left the boards' version as it was"
+        assert _standings(env, comp_id) == _recounted(env, comp_id)
+    assert {row[4] for row in _standings(env, comp_id).values()} != {1}  # teams uploaded many times
+
+
+def test_an_upload_tells_redis_its_job_board_and_arrival_in_one_round_trip(env: Env,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the commit an upload sends its job, the boards' new version and the removal of its
+    in-flight entry together (was four round trips, one of them RQ asking the server's version on
+    a new Queue object per upload); each is there afterwards."""
+    from redis.connection import AbstractConnection
+
+    from server.queue import job_id
+
+    env.competition()
+    assert env.rt.queue is env.rt.queue
+    with env.rt.session() as session:
+        comp_id = session.execute(sa.select(Competition.id).where(Competition.slug == "tiny")).scalar_one()
+    env.upload(env.team("Warmup"), tiny_predictions(0.4))  # first use: connections, RQ's version query
+    token = board_token(env.rt, comp_id)
+    sent: list[list[str]] = []
+    send = AbstractConnection.send_packed_command
+
+    def recording(self: AbstractConnection, packed: object, *args: object, **kwargs: object) -> None:
+        raw = b"".join(packed) if isinstance(packed, list) else bytes(packed)  # type: ignore[call-overload]
+        sent.append(re.findall(r"\r\n([A-Z]{3,})\r\n", raw.decode("latin-1")))
+        send(self, packed, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", recording)
+    reply = env.upload(env.team("Alpha"), tiny_predictions(0.5))
+    monkeypatch.undo()
+    assert reply.status_code == 202
+    # The in-flight entry's registration, then everything after the commit.
+    assert [commands[:4] for commands in sent] == [["MULTI", "HSET", "EXPIRE", "EXEC"], ["MULTI", "SET", "HDEL", "SADD"]]
+    assert job_id(reply.json["id"]) in env.rt.queue.job_ids
+    assert board_token(env.rt, comp_id) != token
+    assert env.rt.redis.hlen(f"hackathon:{env.rt.config['QUEUE_NAME']}:inflight:{comp_id}") == 0
