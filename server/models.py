@@ -99,7 +99,7 @@ class Token(Base):
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
-        sa.Index("ix_submissions_team_time", "competition_id", "team_id", "received_at"),
+        sa.Index("ix_submissions_team_time", "competition_id", "team_id", "received_at", "id"),
         sa.Index("ix_submissions_status", "status", "competition_id"),
     )
 
