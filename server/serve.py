@@ -129,8 +129,8 @@ def serve(app: Flask, *, host: str, port: int, workers: int | None = None, ready
         _Gunicorn().run()
 
 
-def prepare_process(rt: Runtime, *, clean_metrics: bool) -> None:
-    """What `serve` and `worker` set up before anything else: metric files, log format."""
+def prepare_process(rt: Runtime, *, clean_metrics: bool, log_level: str = "INFO") -> None:
+    """What `serve` and `worker` set up before anything else: metric files, log format and level."""
     import atexit
 
     from server.logs import configure_logging
@@ -139,7 +139,7 @@ def prepare_process(rt: Runtime, *, clean_metrics: bool) -> None:
     enable_multiprocess(Path(rt.config["METRICS_DIR"] or rt.home / "metrics"), clean=clean_metrics)
     pid = os.getpid()
     atexit.register(lambda: mark_process_dead(pid) if os.getpid() == pid else None)
-    configure_logging(rt.config["LOG_FORMAT"], logging.INFO)
+    configure_logging(rt.config["LOG_FORMAT"], log_level)
 
 
 def serve_worker_metrics(port: int) -> None:

@@ -46,7 +46,7 @@ def worker_command(burst: bool, log_level: str, queue_kind: str) -> None:
     """Run an RQ worker for the scoring queue (or, with --queue code, the code queue)."""
     from server.serve import prepare_process, run_worker, serve_worker_metrics
 
-    prepare_process(runtime(), clean_metrics=False)
+    prepare_process(runtime(), clean_metrics=False, log_level=log_level)
     if runtime().config["WORKER_METRICS_PORT"]:
         serve_worker_metrics(runtime().config["WORKER_METRICS_PORT"])
     run_worker(runtime(), burst=burst, log_level=log_level, queue=queue_kind)

@@ -103,6 +103,21 @@ def test_long_running_worker_process_scores_uploads(env: Env) -> None:
         proc.wait(timeout=30)
 
 
+def test_worker_log_level_is_what_its_option_says(env: Env) -> None:
+    """`hackathon worker --burst --log-level WARNING` scores without the per-result info lines;
+    the default (INFO) prints them (the option once reached only RQ's own logger)."""
+    env.competition()
+    token = env.team("Alpha")
+    for level, expect_info in (["--log-level", "WARNING"], False), ([], True):
+        sub_id = env.upload(token, tiny_predictions(0.5)).json["id"]
+        done = subprocess.run([sys.executable, "-m", "server", "worker", "--burst", *level], env=_worker_env(env),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert _status(env, sub_id).status == "scored"
+        said = done.stdout + done.stderr
+        assert (f"submission {sub_id} scored" in said) is expect_info, said[-2000:]
+
+
 def test_killed_worker_loses_nothing(env: Env) -> None:
     """SIGKILL a worker in the middle of a job; the reconciler re-queues it; one result remains."""
     rows = 400_000  # large enough that parsing the labels keeps the worker busy for a while
