@@ -206,7 +206,8 @@ def _refresh_standings(session: Session, comp: Competition) -> None:
     from server.services.leaderboard import refresh_standing  # imported here: leaderboard imports this module's users
 
     session.flush()
-    for team_id in session.execute(sa.select(TeamStanding.team_id).where(TeamStanding.competition_id == comp.id)).scalars().all():
+    for team_id in session.execute(sa.select(TeamStanding.team_id).where(TeamStanding.competition_id == comp.id)
+                                   .order_by(TeamStanding.team_id)).scalars().all():  # refresh_standing locks: in order
         refresh_standing(session, comp, team_id)
 
 

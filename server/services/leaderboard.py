@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from server.caller import Caller
+from server.db import LockKey, advisory_lock
 from server.models import COUNTED_STATUSES, Competition, Submission, Team, TeamStanding
 from server.services.board_version import standings_changed
 from server.services.boards import build_boards
@@ -24,7 +25,14 @@ __all__ = ["refresh_standing", "standing_after_upload", "standing_after_scored",
 
 
 def refresh_standing(session: Session, comp: Competition, team_id: int) -> None:
-    """Recompute one team's row from its submissions (at most a few hundred rows, indexed)."""
+    """Recompute one team's row from its submissions (at most a few hundred rows, indexed).
+
+    Under the team's upload lock (PostgreSQL; a no-op on SQLite, whose writers are serial): an
+    upload adds its entry to the stored row (standing_after_upload), so a recount must not count
+    without an upload that commits before it writes. Callers recounting several teams go in team
+    id order, as the freeze does, so that their locks cannot deadlock.
+    """
+    advisory_lock(session, LockKey.TEAM_UPLOAD, comp.id, team_id)
     rows = session.execute(
         sa.select(Submission.id, Submission.status, Submission.public_score, Submission.received_at,
                   Submission.ladder_score)

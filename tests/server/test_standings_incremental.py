@@ -146,3 +146,49 @@ def test_an_upload_tells_redis_its_job_board_and_arrival_in_one_round_trip(env: 
     assert job_id(reply.json["id"]) in env.rt.queue.job_ids
     assert board_token(env.rt, comp_id) != token
     assert env.rt.redis.hlen(f"hackathon:{env.rt.config['QUEUE_NAME']}:inflight:{comp_id}") == 0
+
+
+def test_a_recount_waits_for_an_upload_of_its_team(env: Env) -> None:
+    """PostgreSQL: a recount (a rejected result, say) that starts while an upload of the same team
+    is between its insert and its commit must count that upload; else its stale count would stay,
+    since uploads add to the stored row instead of recounting. (SQLite's writers are serial.)"""
+    import threading
+
+    from server.db import LockKey
+    from server.services.leaderboard import standing_after_upload
+
+    if env.rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time; the race needs two")
+    env.competition(daily_limit=100)
+    token = env.team("Alpha")
+    first = env.upload(token, tiny_predictions(0.5)).json["id"]
+    with env.rt.session() as session:
+        comp = session.execute(sa.select(Competition).where(Competition.slug == "tiny")).scalar_one()
+        model = session.get_one(Submission, first)
+        team_id, sha, size = model.team_id, model.sha256, model.bytes
+    inserted, recounted = threading.Event(), threading.Event()
+
+    def upload() -> None:  # what accept_submission does in its transaction, held open a while
+        with env.rt.write(LockKey.TEAM_UPLOAD, comp.id, team_id) as session:
+            sub = Submission(competition_id=comp.id, team_id=team_id, status="queued", received_at=env.now,
+                             sha256=sha, bytes=size, attempts=0)
+            session.add(sub)
+            session.flush()
+            standing_after_upload(session, session.get_one(Competition, comp.id), sub)
+            inserted.set()
+            recounted.wait(1.0)  # the recount below is blocked meanwhile (or, without its lock, done)
+
+    def recount() -> None:  # the first file's result: rejected, so the team's count goes down by one
+        inserted.wait(10)
+        with env.rt.write() as session:
+            session.get_one(Submission, first).status = "rejected"
+            refresh_standing(session, session.get_one(Competition, comp.id), team_id)
+        recounted.set()
+
+    threads = [threading.Thread(target=upload), threading.Thread(target=recount)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert _standings(env, comp.id) == _recounted(env, comp.id)
+    assert _standings(env, comp.id)[team_id][4] == 1  # the upload's entry; without the lock, 0
