@@ -52,16 +52,12 @@ def _publish(session: Session) -> None:
     if not changed or rt is None:
         changed.clear()
         return
-    pipe: Pipeline | None = session.info.pop(_PIPELINE, None)
-    if pipe is not None:
+    given: Pipeline | None = session.info.pop(_PIPELINE, None)  # publish_with's: its caller executes it
+    try:
+        pipe = given if given is not None else rt.redis.pipeline(transaction=False)
         for competition_id in changed:
             pipe.set(_key(rt, competition_id), secrets.token_hex(8))
-        changed.clear()
-        return
-    try:
-        with rt.redis.pipeline(transaction=False) as pipe:
-            for competition_id in changed:
-                pipe.set(_key(rt, competition_id), secrets.token_hex(8))
+        if given is None:
             pipe.execute()
     except redis.RedisError as exc:  # boards stay as they were until the next change; said in the log
         log.warning("could not mark the boards of %s changed: %s", sorted(changed), type(exc).__name__)
