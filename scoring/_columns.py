@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from scoring._fields import Field
-from scoring._threads import both
+from scoring._threads import both, parallel
 
 __all__ = [
     "MAX_COLUMNS",
@@ -59,7 +59,8 @@ class Parsed:
 def arrow_options(header: Sequence[str], types: Mapping[str, pa.DataType]) -> dict[str, object]:
     """Return the pyarrow.csv.read_csv options shared by the fast and bulk paths."""
     return {
-        "read_options": pcsv.ReadOptions(column_names=list(header), skip_rows=1, block_size=_BLOCK_SIZE),
+        "read_options": pcsv.ReadOptions(column_names=list(header), skip_rows=1, block_size=_BLOCK_SIZE,
+                                         use_threads=parallel()),
         "convert_options": pcsv.ConvertOptions(
             column_types=dict(types), include_columns=list(types), null_values=[], strings_can_be_null=False,
             quoted_strings_can_be_null=False, check_utf8=True),

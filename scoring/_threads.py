@@ -11,15 +11,29 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["both", "parallel"]
+__all__ = ["both", "parallel", "single_threaded"]
 
 A = TypeVar("A")
 B = TypeVar("B")
 
 
+_single = False
+
+
+def single_threaded() -> None:
+    """Keep this process's scoring on one thread: helper threads and pyarrow's parsing threads.
+
+    For a scoring worker, one of as many processes as cores: at a deadline every core already
+    runs a worker, and threads of its own only compete with the others (measured on 2 cores with
+    the antenna file: one worker 36 → 38 files/s, at 1.0 core instead of 1.1).
+    """
+    global _single
+    _single = True
+
+
 def parallel() -> bool:
-    """Return whether a second thread can run on another core."""
-    return (os.cpu_count() or 1) >= 2
+    """Return whether a second thread can run on another core (and this process may use one)."""
+    return not _single and (os.cpu_count() or 1) >= 2
 
 
 def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:

@@ -44,8 +44,10 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
               help="scoring: CSV uploads; code: code competitions' submit.zip runs (needs bubblewrap).")
 def worker_command(burst: bool, log_level: str, queue_kind: str) -> None:
     """Run an RQ worker for the scoring queue (or, with --queue code, the code queue)."""
+    from scoring._threads import single_threaded
     from server.serve import prepare_process, run_worker, serve_worker_metrics
 
+    single_threaded()  # one of as many workers as cores: its own threads would only compete with them
     prepare_process(runtime(), clean_metrics=False, log_level=log_level)
     if runtime().config["WORKER_METRICS_PORT"]:
         serve_worker_metrics(runtime().config["WORKER_METRICS_PORT"])

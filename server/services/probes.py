@@ -8,22 +8,28 @@ rows are public and what their labels are); near-constant files read off a split
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import hashlib
+import logging
+import os
+import uuid
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from scoring import Labels, Task
 from scoring.errors import ScoringError
 from scoring.predictions import Predictions, read_predictions
-from scoring.probes import changed_rows, few_rows, is_near_constant
+from scoring.probes import changed_fingerprints, few_rows, is_near_constant, row_fingerprints
 from server.models import Competition, Submission, Team
 from server.runtime import Runtime
 from server.timeutil import isoformat_utc
 
 __all__ = ["probe_signs", "previous_scored_sha256", "probe_report", "FLAG_AFTER", "FLAG_CONSTANT_AFTER"]
+
+log = logging.getLogger(__name__)
 
 # A team is flagged after this many few-row changes, or this many near-constant submissions.
 FLAG_AFTER = 3
@@ -48,63 +54,63 @@ def probe_signs(rt: Runtime, comp: Competition, task: Task, labels: Labels, sub:
     `previous`: that submission's sha256 (`previous_scored_sha256`, which the scoring job reads in
     the transaction that claims the submission), None when this is the team's first.
     """
-    key = _cache_key(comp, sub.sha256)
-    _recent.put(key, predictions)  # the team's next file on this worker compares with it unread
+    store = _Fingerprints(rt.home / "cache" / "fingerprints")
+    mine = row_fingerprints(predictions)
+    store.save(_cache_key(comp, sub.sha256), mine)  # the team's next file compares with these
     changed = None
     if previous == sub.sha256:
         changed = 0  # the same bytes again: nothing to read
     elif previous is not None:
-        try:
-            before = _recent.get(_cache_key(comp, previous))
-            if before is None:
-                before = read_predictions(rt.storage.submission_path(previous), labels, task,
-                                          max_bytes=comp.max_upload_bytes * 10)
-            changed = changed_rows(before, predictions)
-        except (ScoringError, OSError):
-            changed = None  # the previous file no longer reads: no comparison, not an error of this one
+        key = _cache_key(comp, previous)
+        before = store.load(key)
+        if before is None:  # scored on another machine, or before a change of the labels
+            try:
+                before = row_fingerprints(read_predictions(rt.storage.submission_path(previous), labels, task,
+                                                           max_bytes=comp.max_upload_bytes * 10))
+            except (ScoringError, OSError):
+                before = None  # the previous file no longer reads: no comparison, not an error of this one
+        if before is not None:
+            changed = changed_fingerprints(before, mine)
+            store.drop(key)  # the team's later files compare with this one: the folder holds a file per team
     return changed, is_near_constant(predictions)
 
 
-def _cache_key(comp: Competition, sha256: str) -> tuple[object, ...]:
+def _cache_key(comp: Competition, sha256: str) -> str:
     # What the values read from a file depend on: its bytes, the labels and their split, the task.
-    return (sha256, comp.labels_sha256, comp.split_seed, comp.public_fraction, comp.task_toml)
+    parts = (sha256, comp.labels_sha256, comp.split_seed, comp.public_fraction, comp.task_toml)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-class _RecentPredictions:
-    """The last files this process read, by their values' size (a team's next submission is
-    compared with its previous one: kept here, that one is not read and parsed again)."""
+class _Fingerprints:
+    """Row fingerprints of scored files on this machine's disk, shared by all its workers: a team's
+    next file is usually scored by another worker than its previous one (or, with many teams, long
+    after), and reading that file again would cost as much as scoring it. A missing or unreadable
+    entry only means reading the file; the entry of a compared file is removed."""
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[tuple[object, ...], Predictions] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
-    def get(self, key: tuple[object, ...]) -> Predictions | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.npy"
 
-    def put(self, key: tuple[object, ...], value: Predictions) -> None:
-        size = value.public.nbytes + value.private.nbytes
-        if size > self.max_bytes // 4:
-            return  # large files: kept once would evict every small one; read again instead
-        for array in (value.public, value.private):
-            array.setflags(write=False)  # shared with later jobs: a change in place would be an error
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old.public.nbytes + old.private.nbytes
-            self._items[key] = value
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= dropped.public.nbytes + dropped.private.nbytes
+    def save(self, key: str, fingerprints: np.ndarray) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".part-{uuid.uuid4().hex}"
+            with tmp.open("wb") as out:
+                np.save(out, fingerprints, allow_pickle=False)
+            os.replace(tmp, self.path(key))  # readers see a whole file or none
+        except OSError as exc:
+            log.warning("could not keep a file's row fingerprints (%s); the next file reads it again", exc)
 
+    def load(self, key: str) -> np.ndarray | None:
+        try:
+            return np.load(self.path(key), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
 
-_recent = _RecentPredictions(64 * 1024 * 1024)
+    def drop(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
 
 
 def probe_report(session: Session, comp: Competition) -> dict[str, Any]:
