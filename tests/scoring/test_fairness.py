@@ -14,7 +14,7 @@ from scoring.bootstrap import replicate_scores, resample_weights
 from scoring.confidence import rank_confidence
 from scoring.ladder import Evidence, judge
 from scoring.predictions import Predictions
-from scoring.probes import changed_rows, is_near_constant
+from scoring.probes import changed_fingerprints, changed_rows, is_near_constant, row_fingerprints
 from scoring.rowstats import has_row_losses, row_losses, statistics_for
 
 TARGETS = {
@@ -200,3 +200,24 @@ def test_probe_signs() -> None:
     assert is_near_constant(Predictions(200, np.full(100, 0.5), np.full(100, 0.5)))
     two = Predictions(3, np.array([[1.0, 2.0]]), np.array([[1.0, 2.0], [1.0, 3.0]]))
     assert changed_rows(two, Predictions(3, np.array([[1.0, 2.0]]), np.array([[1.0, 2.5], [1.0, 3.0]]))) == 1
+
+
+def test_row_fingerprints_count_what_changed_rows_counts() -> None:
+    rng = np.random.default_rng(3)
+    a = Predictions(3000, rng.random((1000, 14)), rng.random((2000, 14)))
+    b = Predictions(3000, a.public.copy(), a.private.copy())
+    b.public[7, 13] = np.nextafter(b.public[7, 13], 2.0)  # the smallest change, in the last column
+    b.private[0, 0] += 1.0
+    b.private[5, :] = b.private[5, ::-1]  # the same values in another order
+    fingerprints = row_fingerprints(a)
+    assert fingerprints.dtype == np.uint64 and fingerprints.shape == (3000,)
+    assert changed_fingerprints(fingerprints, row_fingerprints(b)) == changed_rows(a, b) == 3
+    assert changed_fingerprints(fingerprints, fingerprints) == 0
+    # -0.0 equals 0.0; classes (integer codes) and a single target work too; another row count is all rows.
+    zeros = Predictions(2, np.array([0.0]), np.array([-0.0]))
+    assert changed_fingerprints(row_fingerprints(zeros), row_fingerprints(Predictions(2, np.array([-0.0]),
+                                                                                      np.array([0.0])))) == 0
+    codes = Predictions(3, np.array([1, 2]), np.array([0]))
+    assert changed_fingerprints(row_fingerprints(codes), row_fingerprints(Predictions(3, np.array([1, 0]),
+                                                                                      np.array([0])))) == 1
+    assert changed_fingerprints(row_fingerprints(codes), row_fingerprints(zeros)) == 2
