@@ -91,21 +91,20 @@ class _Fingerprints:
         self.folder = folder
 
     def path(self, key: str) -> Path:
-        return self.folder / f"{key}.npy"
+        return self.folder / f"{key}.u64"  # the numbers' bytes as this machine holds them
 
     def save(self, key: str, fingerprints: np.ndarray) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f".part-{uuid.uuid4().hex}"
-            with tmp.open("wb") as out:
-                np.save(out, fingerprints, allow_pickle=False)
+            tmp.write_bytes(fingerprints.astype(np.uint64, copy=False).tobytes())
             os.replace(tmp, self.path(key))  # readers see a whole file or none
         except OSError as exc:
             log.warning("could not keep a file's row fingerprints (%s); the next file reads it again", exc)
 
     def load(self, key: str) -> np.ndarray | None:
         try:
-            return np.load(self.path(key), allow_pickle=False)
+            return np.fromfile(self.path(key), dtype=np.uint64)
         except (OSError, ValueError):
             return None
 
