@@ -8,6 +8,7 @@ rows are public and what their labels are); near-constant files read off a split
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -94,12 +95,14 @@ class _Fingerprints:
         return self.folder / f"{key}.u64"  # the numbers' bytes as this machine holds them
 
     def save(self, key: str, fingerprints: np.ndarray) -> None:
+        tmp = self.folder / f".part-{uuid.uuid4().hex}"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".part-{uuid.uuid4().hex}"
             tmp.write_bytes(fingerprints.astype(np.uint64, copy=False).tobytes())
             os.replace(tmp, self.path(key))  # readers see a whole file or none
-        except OSError as exc:
+        except OSError as exc:  # e.g. a full disk: only a cache, so the scoring goes on
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             log.warning("could not keep a file's row fingerprints (%s); the next file reads it again", exc)
 
     def load(self, key: str) -> np.ndarray | None:
@@ -109,7 +112,10 @@ class _Fingerprints:
             return None
 
     def drop(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+        try:
+            self.path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove a compared file's row fingerprints (%s)", exc)
 
 
 def probe_report(session: Session, comp: Competition) -> dict[str, Any]:

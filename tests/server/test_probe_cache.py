@@ -87,3 +87,18 @@ def test_the_folder_keeps_one_file_per_team(env: Env) -> None:
     subs = _submissions(env, "one")[1]
     assert [s.changed_rows for s in subs] == [None, None] + [1] * 6
     assert len(_fingerprint_files(env)) == 2  # each team's last scored file
+
+
+def test_a_folder_that_cannot_be_written_costs_only_a_read(env: Env) -> None:
+    env.competition("one")
+    (env.rt.home / "cache").mkdir(parents=True, exist_ok=True)
+    (env.rt.home / "cache" / "fingerprints").write_text("not a folder")  # every save and load fails
+    team = env.team("Alpha")
+    assert env.upload(team, FIRST, "one").status_code == 202
+    env.work()
+    env.advance(seconds=10)
+    assert env.upload(team, SECOND, "one").status_code == 202
+    env.work()
+    comp, subs = _submissions(env, "one")
+    assert [s.status for s in subs] == ["scored", "scored"]
+    assert subs[1].changed_rows == _changed_on_fresh_read(env, comp, subs[0], subs[1]) == 2
