@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -82,15 +83,24 @@ def run_zip(tmp_path: Path, data_dir: Path) -> Callable[..., Outcome]:
     return run
 
 
-def leftover_processes(marker: Path, before: set[int]) -> list[str]:
-    """Processes still running from a run: new children, or anything whose command line names the run."""
-    found = [f"{p.pid} {p.name()}" for p in psutil.Process().children(recursive=True)
-             if p.pid not in before and _alive(p)]
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(marker) in cmdline and _alive(proc):
-            found.append(f"{proc.pid} {cmdline[:80]}")
-    return found
+def leftover_processes(marker: Path, before: set[int], grace: float = 5.0) -> list[str]:
+    """Processes still running from a run: new children, or anything whose command line names the run.
+
+    Waits up to `grace` seconds for them to go: without cgroups a timed-out run is ended by killing
+    bwrap, and the kernel kills the rest of its pid namespace after bwrap's wait has returned (seen
+    once in CI: the script still listed a few milliseconds later). One that outlives that is a leak.
+    """
+    deadline = time.monotonic() + grace
+    while True:
+        found = [f"{p.pid} {p.name()}" for p in psutil.Process().children(recursive=True)
+                 if p.pid not in before and _alive(p)]
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if str(marker) in cmdline and _alive(proc):
+                found.append(f"{proc.pid} {cmdline[:80]}")
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def _alive(proc: psutil.Process) -> bool:
