@@ -18,6 +18,8 @@ __all__ = ["changed_rows", "row_fingerprints", "changed_fingerprints", "is_near_
 Array = np.ndarray
 # A prediction is near-constant when this share of its rows hold the most common value (per target).
 NEAR_CONSTANT_SHARE = 0.99
+# row_fingerprints' multiplier: odd (so invertible modulo 2^64), with its bits spread (2^64 / golden ratio).
+_P = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _rows(p: Predictions) -> Array:
@@ -44,9 +46,9 @@ def row_fingerprints(p: Predictions) -> Array:
     """
     values = _rows(p)
     if values.dtype.kind == "f":
-        values = values.astype(np.float64) + 0.0  # -0.0 == 0.0, so both must give one fingerprint
+        values = values.astype(np.float64, copy=False) + 0.0  # -0.0 == 0.0, so both must give one fingerprint
     elif values.dtype.kind in "biu":
-        values = values.astype(np.int64)
+        values = values.astype(np.int64, copy=False)
     else:
         raise TypeError(f"cannot fingerprint predictions of dtype {values.dtype}")
     words = np.ascontiguousarray(values).view(np.uint64)
@@ -55,9 +57,6 @@ def row_fingerprints(p: Predictions) -> Array:
         out *= _P  # wraps modulo 2^64
         out += words[:, j]
     return out
-
-
-_P = np.uint64(0x9E3779B97F4A7C15)
 
 
 def changed_fingerprints(previous: Array, new: Array) -> int:
